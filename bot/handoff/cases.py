@@ -1,0 +1,320 @@
+"""The case queue: cases created from the intake, routed to a center, claimed,
+answered and closed by counselors. SQL is the source of truth; every counselor action
+is audited."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import case as sql_case
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import audit
+from bot.crypto import Cipher, mask_address
+from bot.handoff.directory import CenterDirectory
+from bot.handoff.routing import route_to_nearest_center
+from bot.outbox import Outbox
+from bot.storage.models import Account, Case, Center, Contact, Message
+from bot.types import NEEDS, VIOLENCE_TYPES
+
+logger = logging.getLogger(__name__)
+
+REFERENCE_ALPHABET = "ACDEFHJKMNPRTUVWXY3479"  # no 0/O, 1/I/L, 2/Z, 5/S, 6/G, 8/B
+REFERENCE_PREFIX = "AM-"
+REFERENCE_LENGTH = 6
+OUTCOMES = ("service_given", "referred", "unreachable", "withdrew", "duplicate", "other")
+MAX_COUNSELOR_TEXT = 4096
+
+
+class CaseNotFound(Exception):
+    """No such case, or not one this account may see (both answer 404)."""
+
+
+class CaseConflict(Exception):
+    """The case is not in a state that allows this action (answers 409)."""
+
+
+class CaseForbidden(Exception):
+    """This role may not do this at all (answers 403)."""
+
+
+def new_reference() -> str:
+    return REFERENCE_PREFIX + "".join(secrets.choice(REFERENCE_ALPHABET)
+                                      for _ in range(REFERENCE_LENGTH))
+
+
+def normalise_reference(reference: str) -> str:
+    reference = reference.strip().upper()
+    if not reference.startswith(REFERENCE_PREFIX):
+        reference = REFERENCE_PREFIX + reference
+    return reference
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeFacts:
+    """What the intake flow learnt, as the case will keep it."""
+
+    needs: tuple[str, ...]
+    violence: tuple[str, ...]
+    urgent: bool
+    consent: bool
+    place: Mapping[str, Any] | None
+    safe_contact: Mapping[str, str]
+    summary: str | None
+
+    @classmethod
+    def from_slots(cls, slots: Mapping[str, Any], urgent: bool = False) -> IntakeFacts:
+        needs = slots.get("needs") or []
+        if isinstance(needs, str):
+            needs = [needs]
+        place = slots.get("city")
+        safe_contact = {k: str(slots[s]) for k, s in (("how", "contact_how"),
+                                                      ("when", "contact_when"))
+                        if slots.get(s)}
+        summary = slots.get("story")
+        return cls(
+            needs=tuple(n for n in dict.fromkeys(needs) if n in NEEDS),
+            violence=tuple(v for v in dict.fromkeys(slots.get("violence") or [])
+                           if v in VIOLENCE_TYPES),
+            urgent=urgent or bool(slots.get("urgent")) or bool(slots.get("urgent_signal")),
+            consent=slots.get("consent") == "yes",
+            place=place if isinstance(place, Mapping) and place.get("lat") is not None else None,
+            safe_contact=safe_contact,
+            summary=str(summary) if summary else None,
+        )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+class CaseService:
+    def __init__(self, cipher: Cipher, directory: CenterDirectory, outbox: Outbox) -> None:
+        self._cipher = cipher
+        self._directory = directory
+        self._outbox = outbox
+
+    # --- from the intake -------------------------------------------------------------
+
+    async def create_from_intake(self, db: AsyncSession, *, contact: Contact, channel: str,
+                                 language: str, conversation_id: str,
+                                 facts: IntakeFacts) -> Case:
+        case = Case(channel=channel, language=language, contact_id=contact.id,
+                    last_inbound_at=datetime.now(timezone.utc))
+        await self._apply_facts(case, facts)
+        for _ in range(8):
+            reference = new_reference()
+            if await db.scalar(select(Case.id).where(Case.reference == reference)) is None:
+                break
+        else:
+            raise RuntimeError("could not find a free case reference")
+        case.reference = reference
+        db.add(case)
+        await db.flush()
+        await db.execute(update(Message).where(
+            Message.conversation_id == conversation_id, Message.contact_id == contact.id,
+            Message.case_id.is_(None)).values(case_id=case.id))
+        audit.record(db, "case.created", actor="bot", case_reference=case.reference,
+                     urgent=case.urgent, center_id=case.center_id, needs=list(case.needs))
+        logger.info("case %s created (urgent=%s, center=%s)", case.reference, case.urgent,
+                    case.center_id or "national")
+        return case
+
+    async def update_from_intake(self, db: AsyncSession, case: Case, facts: IntakeFacts) -> None:
+        """Later answers (town, contact preference, a few words) fill the case; danger
+        makes it urgent. A case still queued is routed again if her town is new."""
+        had_place = case.city_id
+        if facts.urgent and not case.urgent:
+            case.urgent = True
+            audit.record(db, "case.urgent", actor="bot", case_reference=case.reference)
+        if facts.needs:
+            case.needs = list(dict.fromkeys([*case.needs, *facts.needs]))
+        if facts.violence:
+            case.violence = list(dict.fromkeys([*case.violence, *facts.violence]))
+        if facts.place is not None and case.city_id != facts.place.get("id"):
+            self._apply_place(case, facts.place)
+        if facts.safe_contact:
+            case.safe_contact_enc = self._cipher.encrypt(json.dumps(dict(facts.safe_contact),
+                                                                    ensure_ascii=False))
+        if facts.summary:
+            case.summary_enc = self._cipher.encrypt(facts.summary)
+        if case.status == "queued" and case.city_id != had_place:
+            before = case.center_id
+            await self._route(case, facts.place)
+            if case.center_id != before:
+                audit.record(db, "case.routed", actor="bot", case_reference=case.reference,
+                             center_id=case.center_id)
+
+    async def _apply_facts(self, case: Case, facts: IntakeFacts) -> None:
+        case.needs = list(facts.needs)
+        case.violence = list(facts.violence)
+        case.urgent = facts.urgent
+        case.consent = facts.consent
+        if facts.place is not None:
+            self._apply_place(case, facts.place)
+        if facts.safe_contact:
+            case.safe_contact_enc = self._cipher.encrypt(json.dumps(dict(facts.safe_contact),
+                                                                    ensure_ascii=False))
+        case.summary_enc = self._cipher.encrypt_optional(facts.summary)
+        await self._route(case, facts.place)
+
+    @staticmethod
+    def _apply_place(case: Case, place: Mapping[str, Any]) -> None:
+        case.city = str(place.get("name_fr") or "") or None
+        case.city_id = str(place.get("id") or "") or None
+        case.province_id = str(place.get("province_id") or "") or None
+        case.region_id = str(place.get("region_id") or "") or None
+
+    async def _route(self, case: Case, place: Mapping[str, Any] | None) -> None:
+        if place is None:
+            case.center_id = None
+            return
+        routing = route_to_nearest_center(await self._directory.points(), place.get("lat"),
+                                          place.get("lon"), case.needs)
+        case.center_id = routing.center_id if routing else None
+
+    # --- for counselors ----------------------------------------------------------------
+
+    @staticmethod
+    def _visible(account: Account) -> Any:
+        if account.role == "admin":
+            return True
+        if account.role == "counselor" and account.center_id is not None:
+            return Case.center_id == account.center_id
+        return False
+
+    async def list_cases(self, db: AsyncSession, account: Account, *,
+                         status: str | None = None, limit: int = 200) -> Sequence[Case]:
+        if account.role == "analyst":
+            raise CaseForbidden("analysts see aggregate figures only")
+        visible = self._visible(account)
+        if visible is False:
+            return []
+        query = select(Case).where(visible) if visible is not True else select(Case)
+        if status is not None:
+            query = query.where(Case.status == status)
+        query = query.order_by(sql_case((Case.status == "closed", 1), else_=0),
+                               Case.urgent.desc(), Case.created_at.asc()).limit(limit)
+        return (await db.scalars(query)).all()
+
+    async def get_visible(self, db: AsyncSession, account: Account, reference: str,
+                          *, for_update: bool = False) -> Case:
+        if account.role == "analyst":
+            raise CaseNotFound(reference)
+        visible = self._visible(account)
+        query = select(Case).where(Case.reference == normalise_reference(reference))
+        if visible is not True:
+            if visible is False:
+                raise CaseNotFound(reference)
+            query = query.where(visible)
+        if for_update:
+            query = query.with_for_update()
+        case = await db.scalar(query)
+        if case is None:
+            raise CaseNotFound(reference)
+        return case
+
+    async def claim(self, db: AsyncSession, account: Account, reference: str) -> Case:
+        case = await self.get_visible(db, account, reference)
+        if case.status == "claimed" and case.claimed_by_id == account.id:
+            return case
+        now = datetime.now(timezone.utc)
+        result = await db.execute(
+            update(Case).where(Case.id == case.id, Case.status == "queued")
+            .values(status="claimed", claimed_by_id=account.id, claimed_at=now, updated_at=now)
+            .execution_options(synchronize_session=False))
+        if not result.rowcount:  # type: ignore[attr-defined]
+            raise CaseConflict(f"case {case.reference} is {case.status}, it cannot be claimed")
+        await db.refresh(case)
+        audit.record(db, "case.claimed", account=account, case_reference=case.reference)
+        return case
+
+    async def send_to_her(self, db: AsyncSession, account: Account, reference: str,
+                          text: str) -> Message:
+        text = text.strip()
+        if not text:
+            raise ValueError("text: empty")
+        if len(text) > MAX_COUNSELOR_TEXT:
+            raise ValueError(f"text: longer than {MAX_COUNSELOR_TEXT} characters")
+        case = await self.get_visible(db, account, reference)
+        if case.status == "closed":
+            raise CaseConflict(f"case {case.reference} is closed")
+        if case.contact_id is None:
+            raise CaseConflict(f"case {case.reference} has no contact any more (erased)")
+        if case.status == "queued":
+            await self.claim(db, account, case.reference)
+        message = self._outbox.enqueue(db, contact_id=case.contact_id, channel=case.channel,
+                                       text=text, sender="counselor", case_id=case.id,
+                                       author_id=account.id)
+        await db.flush()
+        audit.record(db, "case.message_sent", account=account, case_reference=case.reference,
+                     message_id=message.id)
+        return message
+
+    async def close(self, db: AsyncSession, account: Account, reference: str,
+                    outcome: str) -> Case:
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome: must be one of {', '.join(OUTCOMES)}")
+        case = await self.get_visible(db, account, reference)
+        if case.status == "closed":
+            raise CaseConflict(f"case {case.reference} is already closed")
+        now = datetime.now(timezone.utc)
+        case.status, case.outcome, case.closed_at, case.updated_at = "closed", outcome, now, now
+        audit.record(db, "case.closed", account=account, case_reference=case.reference,
+                     outcome=outcome)
+        return case
+
+    async def view(self, db: AsyncSession, account: Account, case: Case,
+                   *, with_messages: bool = True) -> dict[str, Any]:
+        """The case as the API shows it to this account (her address masked)."""
+        center = await db.get(Center, case.center_id) if case.center_id else None
+        contact = await db.get(Contact, case.contact_id) if case.contact_id else None
+        safe_contact: dict[str, Any] = {}
+        if case.safe_contact_enc is not None:
+            safe_contact = json.loads(self._cipher.decrypt(case.safe_contact_enc))
+        data: dict[str, Any] = {
+            "reference": case.reference,
+            "status": case.status,
+            "urgent": case.urgent,
+            "needs": list(case.needs),
+            "violence": list(case.violence),
+            "city": case.city,
+            "province_id": case.province_id,
+            "region_id": case.region_id,
+            "channel": case.channel,
+            "language": case.language,
+            "consent": case.consent,
+            "safe_contact": {"how": safe_contact.get("how"), "when": safe_contact.get("when")},
+            "summary": self._cipher.decrypt_optional(case.summary_enc),
+            "center": None if center is None else {
+                "id": center.id, "name": center.name, "city": center.city,
+                "lat": center.lat, "lon": center.lon, "sample": center.is_sample},
+            "address_masked": (mask_address(self._cipher.decrypt(contact.address_enc))
+                               if contact is not None else None),
+            "created_at": _aware(case.created_at),
+            "claimed_at": _aware(case.claimed_at),
+            "closed_at": _aware(case.closed_at),
+            "outcome": case.outcome,
+        }
+        if with_messages:
+            rows = (await db.scalars(select(Message).where(Message.case_id == case.id)
+                                     .order_by(Message.id))).all()
+            data["messages"] = [{
+                "id": m.id,
+                "direction": m.direction,
+                "sender": m.sender,
+                "kind": m.kind,
+                "text": self._cipher.decrypt_optional(m.body_enc),
+                "at": _aware(m.created_at),
+                "status": m.status,
+            } for m in rows]
+        return data

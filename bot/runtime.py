@@ -1,0 +1,113 @@
+"""The one wiring point: builds everything Amane runs from `Settings`.
+
+Nothing else constructs engines, stores or clients; `run_bot.py` parses arguments and
+calls this, the web app receives the `Runtime` it serves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.channels.base import OutboundSender
+from bot.channels.simulator import RecordingSender
+from bot.crypto import AddressHasher, Cipher, load_keys
+from bot.dialogue import DialogueManager
+from bot.flows.registry import FlowRegistry
+from bot.handoff.cases import CaseService
+from bot.handoff.directory import CenterDirectory
+from bot.nlu.pipeline import build_nlu
+from bot.nlu.places import Gazetteer, load_gazetteer
+from bot.nlu.result import NluBackend
+from bot.nlu.variety import choose_reply_variety
+from bot.outbox import Outbox
+from bot.sessions import (
+    ConversationLock,
+    MemoryConversationLock,
+    MemorySessionStore,
+    RedisConversationLock,
+    RedisSessionStore,
+    SessionStore,
+)
+from bot.settings import Settings
+from bot.storage.database import create_engine, create_sessionmaker
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db_engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    cipher: Cipher
+    hasher: AddressHasher
+    sessions: SessionStore
+    locks: ConversationLock
+    redis: Redis | None
+    nlu: NluBackend
+    places: Gazetteer
+    flows: FlowRegistry
+    directory: CenterDirectory
+    outbox: Outbox
+    cases: CaseService
+    dialogue: DialogueManager
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start_background(self) -> None:
+        """Start the loops a server runs: the outbox."""
+        self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.sessions.close()
+        await self.db_engine.dispose()
+
+
+def build_runtime(settings: Settings, *, senders: list[OutboundSender] | None = None) -> Runtime:
+    keys = load_keys(settings)
+    cipher, hasher = keys.cipher(), keys.hasher()
+    db_engine = create_engine(settings.effective_database_url)
+    sessionmaker = create_sessionmaker(db_engine)
+
+    redis: Redis | None = None
+    sessions: SessionStore
+    locks: ConversationLock
+    if settings.redis_url:
+        redis = Redis.from_url(settings.redis_url)
+        sessions = RedisSessionStore(redis)
+        locks = RedisConversationLock(redis)
+    else:
+        sessions = MemorySessionStore()
+        locks = MemoryConversationLock()
+
+    places = load_gazetteer(settings.data_dir / "geo")
+    nlu = build_nlu(settings, places)
+    flows = FlowRegistry.from_directory(settings.flows_dir)
+    flows.get(settings.default_flow)  # fail at start if the default flow is missing
+
+    directory = CenterDirectory(sessionmaker)
+    all_senders: list[OutboundSender] = [RecordingSender("simulator"), RecordingSender("terminal")]
+    all_senders.extend(senders or [])
+    outbox = Outbox(sessionmaker, cipher, {s.channel: s for s in all_senders})
+    cases = CaseService(cipher, directory, outbox)
+    dialogue = DialogueManager(
+        sessionmaker=sessionmaker, sessions=sessions, locks=locks, nlu=nlu, places=places,
+        choose_variety=choose_reply_variety, flows=flows, flow_name=settings.default_flow,
+        cipher=cipher, hasher=hasher, cases=cases, outbox=outbox,
+        session_ttl=settings.session_ttl_seconds,
+    )
+    return Runtime(settings=settings, db_engine=db_engine, sessionmaker=sessionmaker,
+                   cipher=cipher, hasher=hasher, sessions=sessions, locks=locks, redis=redis,
+                   nlu=nlu, places=places, flows=flows, directory=directory, outbox=outbox,
+                   cases=cases, dialogue=dialogue)

@@ -1,0 +1,127 @@
+"""Contract tests: the in-process and Redis session stores and locks behave the same."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.sessions import (
+    MemoryConversationLock,
+    MemorySessionStore,
+    RedisConversationLock,
+    RedisSessionStore,
+)
+from tests.conftest import TEST_REDIS_URL
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _params() -> list[Any]:
+    return [pytest.param("memory", id="memory"),
+            pytest.param("redis", id="redis", marks=[pytest.mark.redis, pytest.mark.skipif(
+                not TEST_REDIS_URL, reason="TEST_REDIS_URL is not set")])]
+
+
+@pytest.fixture(params=_params())
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Any, Any, str]]:
+    if request.param == "memory":
+        store = MemorySessionStore()
+        yield store, MemoryConversationLock(), "memory"
+        return
+    redis = Redis.from_url(TEST_REDIS_URL)
+    await redis.flushdb()
+    yield RedisSessionStore(redis, prefix="test:session:"), RedisConversationLock(
+        redis, prefix="test:lock:"), "redis"
+    await redis.flushdb()
+    await redis.aclose()
+
+
+async def test_save_load_delete(backend: tuple[Any, Any, str]) -> None:
+    store, _, _ = backend
+    assert await store.load("k") is None
+    await store.save("k", b"\x00secret", 60)
+    assert await store.load("k") == b"\x00secret"
+    await store.save("k", b"new", 60)
+    assert await store.load("k") == b"new"
+    await store.delete("k")
+    assert await store.load("k") is None
+    await store.delete("k")  # deleting twice is fine
+
+
+async def test_ttl_is_refused_when_not_positive(backend: tuple[Any, Any, str]) -> None:
+    store, _, _ = backend
+    with pytest.raises(ValueError):
+        await store.save("k", b"x", 0)
+
+
+async def test_expiry(backend: tuple[Any, Any, str]) -> None:
+    store, _, kind = backend
+    if kind == "memory":
+        clock = FakeClock()
+        store = MemorySessionStore(clock=clock)
+        await store.save("k", b"x", 30)
+        clock.now += 29
+        assert await store.load("k") == b"x"
+        clock.now += 2
+        assert await store.load("k") is None
+    else:
+        await store.save("k", b"x", 1)
+        assert await store.load("k") == b"x"
+        await asyncio.sleep(1.2)
+        assert await store.load("k") is None
+
+
+async def test_redis_keys_are_prefixed_and_expire() -> None:
+    if not TEST_REDIS_URL:
+        pytest.skip("TEST_REDIS_URL is not set")
+    redis = Redis.from_url(TEST_REDIS_URL)
+    try:
+        await redis.flushdb()
+        await RedisSessionStore(redis, prefix="amane-test:").save("abc", b"x", 1800)
+        assert await redis.keys("*") == [b"amane-test:abc"]
+        assert 1790 <= await redis.ttl("amane-test:abc") <= 1800
+    finally:
+        await redis.flushdb()
+        await redis.aclose()
+
+
+async def test_lock_serialises_one_conversation(backend: tuple[Any, Any, str]) -> None:
+    _, locks, _ = backend
+    order: list[str] = []
+
+    async def worker(name: str) -> None:
+        async with locks.hold("same"):
+            order.append(f"{name}-in")
+            await asyncio.sleep(0.05)
+            order.append(f"{name}-out")
+
+    await asyncio.gather(worker("a"), worker("b"))
+    assert order in (["a-in", "a-out", "b-in", "b-out"], ["b-in", "b-out", "a-in", "a-out"])
+
+
+async def test_lock_lets_other_conversations_run(backend: tuple[Any, Any, str]) -> None:
+    _, locks, _ = backend
+    inside = asyncio.Event()
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        async with locks.hold("one"):
+            inside.set()
+            await release.wait()
+
+    task = asyncio.create_task(holder())
+    await inside.wait()
+    async with locks.hold("two"):
+        pass  # not blocked by "one"
+    release.set()
+    await task
