@@ -252,6 +252,19 @@ def cmd_nlu(settings: Settings, args: argparse.Namespace) -> int:
     return commands.run_cli(settings, args)
 
 
+def _add_nlu_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    nlu = sub.add_parser("nlu", help="language understanding")
+    nlu_sub = nlu.add_subparsers(dest="nlu_command", required=True)
+    nlu_sub.add_parser("parse", help='read JSON lines {"text": ...} on stdin, write one JSON '
+                       "line per input")
+    nlu_sub.add_parser("train", help="train the model from data/intents/ (cached in var/)")
+    evaluate = nlu_sub.add_parser("evaluate", help="cross-validated figures on the team's data")
+    evaluate.add_argument("--folds", type=int, default=5)
+    export = nlu_sub.add_parser("export-rasa", help="write a Rasa project from data/intents/")
+    export.add_argument("directory", type=Path)
+    nlu.set_defaults(func=cmd_nlu)
+
+
 # --- parser ----------------------------------------------------------------------------------
 
 
@@ -301,11 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--center", default=None, help="center id (required for a counselor)")
     add.set_defaults(func=lambda s, a: asyncio.run(_users_add(s, a)))
 
-    from bot.nlu import commands as nlu_commands
-
-    nlu = sub.add_parser("nlu", help="language understanding")
-    nlu_commands.add_arguments(nlu)
-    nlu.set_defaults(func=cmd_nlu)
+    _add_nlu_parser(sub)
     return parser
 
 

@@ -88,7 +88,7 @@ def build_runtime(settings: Settings, *, senders: list[OutboundSender] | None = 
         sessions = RedisSessionStore(redis)
         locks = RedisConversationLock(redis)
     else:
-        sessions = MemorySessionStore()
+        sessions = MemorySessionStore(snapshot=settings.var_dir / "sessions.snapshot")
         locks = MemoryConversationLock()
 
     places = load_gazetteer(settings.data_dir / "geo")

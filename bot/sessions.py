@@ -8,12 +8,20 @@ she wrote in clear. Every session expires after `ttl_seconds` of inactivity.
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
+import logging
+import os
 import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
+from pathlib import Path
+
 from redis.asyncio import Redis
+
+logger = logging.getLogger(__name__)
 
 
 class SessionStore(Protocol):
@@ -27,11 +35,49 @@ class SessionStore(Protocol):
 
 
 class MemorySessionStore:
-    """In-process store for the embedded default and fast tests."""
+    """In-process store for the embedded default and fast tests.
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    With a `snapshot` path, sessions survive a clean restart: they are written there
+    (already encrypted, mode 0600) when the store closes and read back when it opens.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 snapshot: Path | None = None, wall_clock: Callable[[], float] = time.time
+                 ) -> None:
         self._clock = clock
+        self._wall_clock = wall_clock
         self._items: dict[str, tuple[float, bytes]] = {}
+        self._snapshot = snapshot
+        if snapshot is not None:
+            self._restore(snapshot)
+
+    def _restore(self, path: Path) -> None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError):
+            logger.warning("session snapshot %s unreadable; starting with no sessions", path)
+            return
+        finally:
+            path.unlink(missing_ok=True)
+        offset = self._clock() - self._wall_clock()
+        for key, (expires_wall, blob) in data.items():
+            expires = float(expires_wall) + offset
+            if expires > self._clock():
+                self._items[str(key)] = (expires, base64.b64decode(blob))
+
+    def _write_snapshot(self, path: Path) -> None:
+        offset = self._wall_clock() - self._clock()
+        now = self._clock()
+        data = {key: [expires + offset, base64.b64encode(blob).decode("ascii")]
+                for key, (expires, blob) in self._items.items() if expires > now}
+        if not data:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
 
     async def load(self, key: str) -> bytes | None:
         item = self._items.get(key)
@@ -54,6 +100,8 @@ class MemorySessionStore:
         self._items.pop(key, None)
 
     async def close(self) -> None:
+        if self._snapshot is not None:
+            self._write_snapshot(self._snapshot)
         self._items.clear()
 
     def _sweep(self) -> None:

@@ -46,8 +46,8 @@ class Settings(BaseSettings):
 
     # Secrets: from the environment only. When absent, keys are generated on first
     # run into var_dir (0600) with a warning: fine for a laptop, not for production.
-    encryption_keys: str = ""  # comma-separated Fernet keys, newest first
-    address_hash_key: str = ""  # base64 key for the keyed hash of addresses
+    encryption_keys: str = Field(default="", repr=False)  # Fernet keys, newest first
+    address_hash_key: str = Field(default="", repr=False)  # key for hashing addresses
 
     # Conversation
     session_ttl_seconds: int = Field(default=30 * 60, ge=60)
@@ -56,6 +56,10 @@ class Settings(BaseSettings):
 
     # Counselor API
     api_token_ttl_seconds: int = Field(default=12 * 3600, ge=60)
+
+    # Language understanding
+    nlu_cache_dir: Path | None = None  # default: var_dir/nlu
+    rasa_url: str = ""  # a Rasa server's base URL: intents come from its /model/parse
 
     log_level: str = "INFO"
 

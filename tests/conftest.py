@@ -8,7 +8,7 @@ import asyncio
 import os
 import shutil
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,19 +89,24 @@ def _database_params() -> list[Any]:
 
 
 @pytest.fixture(params=_database_params())
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database: a copy of a template SQLite file, or the test
+    PostgreSQL with every table emptied."""
     if request.param == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
         path = tmp_path / "amane.sqlite3"
         shutil.copyfile(template, path)
-        yield f"sqlite+aiosqlite:///{path}"
-        return
+        return f"sqlite+aiosqlite:///{path}"
     url: str = request.getfixturevalue("postgres_schema")
-    engine = create_engine(url)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-    await engine.dispose()
-    yield url
+
+    async def truncate() -> None:
+        engine = create_engine(url)
+        async with engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        await engine.dispose()
+
+    asyncio.run(truncate())
+    return url
 
 
 @pytest.fixture
@@ -124,3 +129,59 @@ def settings_factory(tmp_path: Path) -> Any:
         return Settings(**values)
 
     return make
+
+
+# --- a running Amane over the test database --------------------------------------------
+
+import httpx  # noqa: E402
+
+from bot.handoff.directory import import_centers, parse_centers_csv  # noqa: E402
+from bot.runtime import Runtime, build_runtime  # noqa: E402
+from bot.web.app import create_app  # noqa: E402
+
+SAMPLE_CENTERS = PROJECT_ROOT / "data" / "centers" / "sample_centers.csv"
+
+
+@pytest.fixture(scope="session")
+def nlu_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One trained NLU model for the whole run."""
+    return tmp_path_factory.mktemp("nlu")
+
+
+@pytest.fixture
+def settings(settings_factory: Any, database_url: str, nlu_cache_dir: Path) -> Settings:
+    """The embedded default on SQLite; the scaled deployment (PostgreSQL + Redis) when
+    the database is the test PostgreSQL and TEST_REDIS_URL is set."""
+    redis_url = ""
+    if database_url == TEST_DATABASE_URL and TEST_REDIS_URL:
+        redis_url = TEST_REDIS_URL
+
+        async def flush() -> None:
+            from redis.asyncio import Redis
+
+            client = Redis.from_url(redis_url)
+            await client.flushdb()
+            await client.aclose()
+
+        asyncio.run(flush())
+    result: Settings = settings_factory(database_url=database_url, nlu_cache_dir=nlu_cache_dir,
+                                        redis_url=redis_url)
+    return result
+
+
+@pytest.fixture
+async def runtime(settings: Settings) -> Any:
+    rt = build_runtime(settings)
+    async with rt.sessionmaker() as db:
+        await import_centers(db, parse_centers_csv(SAMPLE_CENTERS.read_text(encoding="utf-8")))
+        await db.commit()
+    yield rt
+    await rt.close()
+
+
+@pytest.fixture
+async def client(runtime: Runtime) -> Any:
+    app = create_app(runtime, background=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://testserver") as http:
+        yield http

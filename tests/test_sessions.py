@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import stat
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -125,3 +128,30 @@ async def test_lock_lets_other_conversations_run(backend: tuple[Any, Any, str]) 
         pass  # not blocked by "one"
     release.set()
     await task
+
+
+async def test_memory_sessions_survive_a_clean_restart(tmp_path: Path) -> None:
+    path = tmp_path / "sessions.json"
+    clock, wall = FakeClock(), FakeClock()
+    wall.now = 1_700_000_000.0
+    store = MemorySessionStore(clock=clock, snapshot=path, wall_clock=wall)
+    await store.save("alive", b"\x01data", 60)
+    await store.save("dying", b"x", 5)
+    await store.close()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    # The process is down for 10 seconds; the clocks of the new process differ.
+    clock2, wall2 = FakeClock(), FakeClock()
+    clock2.now, wall2.now = 5.0, wall.now + 10
+    restored = MemorySessionStore(clock=clock2, snapshot=path, wall_clock=wall2)
+    assert await restored.load("alive") == b"\x01data"
+    assert await restored.load("dying") is None
+    assert not path.exists()  # read once, then removed
+    clock2.now += 51
+    assert await restored.load("alive") is None
+
+
+async def test_a_corrupt_snapshot_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "sessions.json"
+    path.write_text("{not json", encoding="utf-8")
+    store = MemorySessionStore(snapshot=path)
+    assert await store.load("anything") is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 from pathlib import Path
 from typing import Any
@@ -54,17 +55,28 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+def _outside_event_loop(func: Any, *args: Any) -> None:
+    """Alembic's env.py runs its own event loop: from inside a running loop, run it in a
+    worker thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        func(*args)
+        return
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(func, *args).result()
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the schema at `url` to `revision` (blocking; call from a thread when a loop
-    is running)."""
+    """Bring the schema at `url` to `revision` (blocking)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(url), revision)
+    _outside_event_loop(command.upgrade, alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str) -> None:
-    command.downgrade(alembic_config(url), revision)
+    _outside_event_loop(command.downgrade, alembic_config(url), revision)
 
 
 async def upgrade_async(url: str, revision: str = "head") -> None:

@@ -1,0 +1,56 @@
+"""Helpers for tests that talk to Amane as she would, and as a counselor would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from bot.accounts import create_account
+from bot.runtime import Runtime
+
+PASSWORD = "correct horse battery"
+
+
+class Woman:
+    """She writes to the simulator webhook and reads the replies."""
+
+    def __init__(self, client: httpx.AsyncClient, sender: str = "amina") -> None:
+        self.client = client
+        self.sender = sender
+        self.transcript: list[tuple[str, list[str]]] = []
+
+    async def says(self, text: str) -> list[dict[str, Any]]:
+        response = await self.client.post("/webhooks/simulator",
+                                          json={"sender": self.sender, "text": text})
+        assert response.status_code == 200, response.text
+        replies: list[dict[str, Any]] = response.json()["replies"]
+        self.transcript.append((text, [r["text"] for r in replies]))
+        return replies
+
+    async def says_all(self, *texts: str) -> list[dict[str, Any]]:
+        replies: list[dict[str, Any]] = []
+        for text in texts:
+            replies = await self.says(text)
+        return replies
+
+    async def outbox(self) -> list[dict[str, Any]]:
+        response = await self.client.get(f"/webhooks/simulator/{self.sender}/outbox")
+        assert response.status_code == 200, response.text
+        messages: list[dict[str, Any]] = response.json()["messages"]
+        return messages
+
+
+async def add_account(runtime: Runtime, username: str, role: str,
+                      center_id: str | None = None) -> None:
+    async with runtime.sessionmaker() as db:
+        await create_account(db, username=username, password=PASSWORD, role=role,
+                             center_id=center_id)
+        await db.commit()
+
+
+async def login(client: httpx.AsyncClient, username: str) -> dict[str, str]:
+    response = await client.post("/api/v1/auth/token",
+                                 json={"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

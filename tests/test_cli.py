@@ -1,0 +1,101 @@
+"""`run_bot.py` subcommands, run as a new user would run them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.crypto import generate_key_material
+from bot.settings import PROJECT_ROOT
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    material = generate_key_material()
+    environ = {k: v for k, v in os.environ.items()
+               if k not in ("DATABASE_URL", "REDIS_URL", "PORT", "HOST")}
+    environ.update(
+        VAR_DIR=str(tmp_path / "var"),
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}",
+        ENCRYPTION_KEYS=material["encryption_keys"][0],  # type: ignore[index]
+        ADDRESS_HASH_KEY=str(material["address_hash_key"]),
+        NLU_CACHE_DIR=str(tmp_path / "nlu"),
+    )
+    return environ
+
+
+def run(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(PROJECT_ROOT / "run_bot.py"), *args],
+                          input=stdin, capture_output=True, text=True, env=env,
+                          cwd=PROJECT_ROOT, timeout=120)
+
+
+def test_setup_commands(env: dict[str, str], tmp_path: Path) -> None:
+    done = run(env, "db", "upgrade")
+    assert done.returncode == 0, done.stderr
+    sample = str(PROJECT_ROOT / "data" / "centers" / "sample_centers.csv")
+    done = run(env, "centers", "import", "--if-empty", sample)
+    assert done.returncode == 0 and "93 centers imported" in done.stdout
+    assert "are samples, not real centers" in done.stdout
+    again = run(env, "centers", "import", "--if-empty", sample)
+    assert "nothing imported" in again.stdout
+
+    out = tmp_path / "export.csv"
+    done = run(env, "centers", "export", "-o", str(out))
+    assert done.returncode == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("id,name,kind,city,province_id,region_id,lat,lon,services")
+    assert len(lines) == 94
+
+    done = run(env, "users", "add", "--username", "salma", "--password", "long enough pw",
+               "--role", "counselor", "--center", "sample-09581-emf")
+    assert done.returncode == 0, done.stderr
+    done = run(env, "users", "add", "--username", "salma", "--password", "long enough pw",
+               "--role", "counselor", "--center", "sample-09581-emf")
+    assert done.returncode == 2 and "already exists" in done.stderr
+    done = run(env, "users", "add", "--username", "x", "--password", "long enough pw",
+               "--role", "counselor")
+    assert done.returncode == 2 and "a counselor belongs to a center" in done.stderr
+    done = run(env, "users", "add", "--username", "y", "--password", "short",
+               "--role", "admin")
+    assert done.returncode == 2 and "at least 10 characters" in done.stderr
+
+
+def test_centers_import_refuses_a_bad_file(env: dict[str, str], tmp_path: Path) -> None:
+    run(env, "db", "upgrade")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,name,kind,city,province_id,region_id,lat,lon,services\n"
+                   "a,A,emf,X,09.581,09,nope,-9,listening\n", encoding="utf-8")
+    done = run(env, "centers", "import", str(bad))
+    assert done.returncode == 2
+    assert "nothing imported" in done.stderr and "line 2: lat/lon: not numbers" in done.stderr
+
+
+def test_flows_validate(env: dict[str, str], tmp_path: Path) -> None:
+    done = run(env, "flows", "validate")
+    assert done.returncode == 0 and "flow 'intake' is valid" in done.stdout
+    broken = tmp_path / "broken.yaml"
+    broken.write_text((PROJECT_ROOT / "config" / "flows" / "intake.yaml").read_text(
+        encoding="utf-8").replace("goto: ask_consent", "goto: ask_consnet"), encoding="utf-8")
+    done = run(env, "flows", "validate", str(broken))
+    assert done.returncode == 1
+    assert "flow 'intake' node 'ask_safe' routes[0].goto: unknown node 'ask_consnet'" in done.stderr
+
+
+def test_a_wrong_setting_fails_at_start_and_names_it(env: dict[str, str]) -> None:
+    env["PORT"] = "eighty"
+    done = run(env, "flows", "validate")
+    assert done.returncode == 2 and "setting PORT" in done.stderr
+
+
+def test_chat_in_the_terminal(env: dict[str, str]) -> None:
+    run(env, "db", "upgrade")
+    done = run(env, "chat", stdin="salam\nwah\n")
+    assert done.returncode == 0, done.stderr
+    assert "Amane: Salam. Hna t9dri tktbi" in done.stdout
+    assert "   1. Ah" in done.stdout
+    assert "Mostachara mn markaz" in done.stdout
