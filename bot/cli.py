@@ -16,11 +16,9 @@ logger = logging.getLogger("amane")
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from bot.logs import configure_logging
+
+    configure_logging(settings.log_level)
 
 
 # --- db ------------------------------------------------------------------------------
@@ -159,6 +157,57 @@ def cmd_flows_validate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# --- keys and retention ---------------------------------------------------------------------
+
+
+def cmd_keys_generate(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.crypto import generate_key_material
+
+    material = generate_key_material()
+    print(f"ENCRYPTION_KEYS={material['encryption_keys'][0]}")  # type: ignore[index]
+    print(f"ADDRESS_HASH_KEY={material['address_hash_key']}")
+    print("# To rotate: put the new ENCRYPTION_KEYS value first, followed by a comma and\n"
+          "# the old keys, run `run_bot.py keys rotate`, then drop the old keys.\n"
+          "# ADDRESS_HASH_KEY cannot be rotated without losing the link to existing "
+          "contacts.", file=sys.stderr)
+    return 0
+
+
+async def _keys_rotate(settings: Settings) -> int:
+    from bot.crypto import load_keys
+    from bot.storage.database import create_engine, create_sessionmaker
+    from bot.storage.rekey import rotate_keys
+
+    keys = load_keys(settings)
+    engine = create_engine(settings.effective_database_url)
+    try:
+        counts = await rotate_keys(create_sessionmaker(engine), keys.cipher())
+    finally:
+        await engine.dispose()
+    total = sum(counts.values())
+    details = ", ".join(f"{n} in {table}" for table, n in counts.items())
+    print(f"{total} values re-encrypted with the newest key ({details})")
+    return 0
+
+
+async def _purge(settings: Settings, retention_days: int | None) -> int:
+    from bot.retention import purge
+    from bot.storage.database import create_engine, create_sessionmaker
+
+    days = retention_days or settings.retention_days
+    engine = create_engine(settings.effective_database_url)
+    try:
+        async with create_sessionmaker(engine)() as db:
+            report = await purge(db, retention_days=days)
+            await db.commit()
+    finally:
+        await engine.dispose()
+    print(f"purged: messages of {report.cases} case(s) closed more than {days} days ago "
+          f"({report.messages} messages), {report.abandoned_messages} messages of unfinished "
+          f"conversations, {report.contacts} contacts with nothing left")
+    return 0
+
+
 # --- serve and chat ----------------------------------------------------------------------
 
 
@@ -173,7 +222,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     app = create_app(build_runtime(settings))
     base = f"http://{host}:{port}"
     print(f"Amane is listening on {base}")
-    print(f"  counselor API and its documentation: {base}/docs")
+    print(f"  counselor API: {base}/api/v1 (described at {base}/openapi.json)")
     if settings.simulator_enabled:
         print(f"  simulator: curl -s {base}/webhooks/simulator -H 'content-type: application/json'"
               " -d '{\"sender\": \"amina\", \"text\": \"salam\"}'")
@@ -313,6 +362,18 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", required=True, choices=["counselor", "admin", "analyst"])
     add.add_argument("--center", default=None, help="center id (required for a counselor)")
     add.set_defaults(func=lambda s, a: asyncio.run(_users_add(s, a)))
+
+    keys = sub.add_parser("keys", help="encryption keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    gen = keys_sub.add_parser("generate", help="print new keys for the environment")
+    gen.set_defaults(func=cmd_keys_generate)
+    rot = keys_sub.add_parser("rotate", help="re-encrypt everything with the newest key")
+    rot.set_defaults(func=lambda s, a: asyncio.run(_keys_rotate(s)))
+
+    purge = sub.add_parser("purge", help="delete what is kept longer than RETENTION_DAYS")
+    purge.add_argument("--retention-days", type=int, default=None,
+                       help="default: RETENTION_DAYS (90)")
+    purge.set_defaults(func=lambda s, a: asyncio.run(_purge(s, a.retention_days)))
 
     _add_nlu_parser(sub)
     return parser

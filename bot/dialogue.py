@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
@@ -63,6 +62,14 @@ class BotReply:
 
 
 @dataclass(slots=True)
+class _Outcome:
+    session: engine.Session
+    replies: list[BotReply]
+    wipe: bool = False  # quick exit: forget the unfinished conversation
+    erased: bool = False  # she asked for erasure: everything of hers is gone
+
+
+@dataclass(slots=True)
 class HandleResult:
     replies: list[BotReply] = field(default_factory=list)
     duplicate: bool = False
@@ -101,6 +108,11 @@ class DialogueManager:
 
     def conversation_key(self, channel: str, address: str) -> str:
         return self._hasher.hash(channel, address)
+
+    async def variety_of(self, channel: str, address: str) -> Variety | None:
+        """The variety of her current conversation, if there is one."""
+        session = await self._load_session(self.conversation_key(channel, address))
+        return session.language if session is not None else None
 
     # --- sessions --------------------------------------------------------------------
 
@@ -186,6 +198,7 @@ class DialogueManager:
         session = await self._load_session(key)
         async with self._sessionmaker() as db:
             contact = await self._contact(db, inbound.channel, inbound.address, key)
+            contact.erase_requested_at = None  # she writes again: a fresh start
             case_id = session.host.get("case_id") if session is not None else None
             case = await self._open_case(db, contact, case_id if isinstance(case_id, int)
                                          else None)
@@ -199,47 +212,65 @@ class DialogueManager:
                     session.language = case.language if case.language in VARIETIES else None
             row = self._inbound_row(inbound, contact, session, case)
             db.add(row)
-            now = datetime.now(timezone.utc)
-            contact.last_inbound_at = now
+            contact.last_inbound_at = datetime.now(timezone.utc)
             try:
                 await db.commit()
             except IntegrityError:
                 await db.rollback()
                 logger.info("duplicate %s message ignored", inbound.channel)
                 return HandleResult(duplicate=True)
-            inbound_id = row.id
+            inbound_id, contact_id = row.id, contact.id
 
         result = await self._understand(session, inbound)
+        # A question of the flow still waits for her answer (after an urgent handoff,
+        # or a confirmation asked after her case exists): the flow takes the message.
+        answering_flow = session.status == "active" and session.node is not None
         async with self._sessionmaker() as db:
-            contact = await db.get(Contact, contact.id)
+            contact = await db.get(Contact, contact_id)
             assert contact is not None
-            if case is not None:
+            if case is not None and not answering_flow:
                 outcome = await self._case_mode(db, session, contact, result, inbound)
             else:
                 outcome = await self._flow_mode(db, session, contact, result, inbound)
-            session, replies, wipe = outcome
-            for reply in replies:
-                self._outbox.enqueue(
-                    db, contact_id=contact.id, channel=inbound.channel, text=reply.text,
-                    sender="bot", case_id=session.host.get("case_id"),
-                    conversation_id=session.conversation_id, buttons=reply.buttons,
-                    status="inline" if inline else "pending")
-            message = await db.get(Message, inbound_id)
-            if message is not None:
-                message.status = "processed"
-                message.processed_at = datetime.now(timezone.utc)
-                if message.case_id is None and session.host.get("case_id"):
-                    message.case_id = session.host["case_id"]
-            if wipe:
-                await self._forget_conversation(db, contact, session)
+            if outcome.erased:
+                replies = await self._finish_erasure(db, contact, outcome.replies, inline)
+            else:
+                for reply in outcome.replies:
+                    self._outbox.enqueue(
+                        db, contact_id=contact.id, channel=inbound.channel, text=reply.text,
+                        sender="bot", case_id=outcome.session.host.get("case_id"),
+                        conversation_id=outcome.session.conversation_id,
+                        buttons=reply.buttons, status="inline" if inline else "pending")
+                message = await db.get(Message, inbound_id)
+                if message is not None:
+                    message.status = "processed"
+                    message.processed_at = datetime.now(timezone.utc)
+                    if message.case_id is None and outcome.session.host.get("case_id"):
+                        message.case_id = outcome.session.host["case_id"]
+                if outcome.wipe:
+                    await self._forget_conversation(db, contact)
+                replies = outcome.replies
             await db.commit()
-        if wipe:
+        if outcome.wipe or outcome.erased:
             await self._sessions.delete(key)
         else:
-            await self._save_session(key, session)
+            await self._save_session(key, outcome.session)
         if not inline and replies:
             self._outbox.wake()
-        return HandleResult(replies=replies, language=session.language)
+        return HandleResult(replies=replies, language=outcome.session.language)
+
+    async def _finish_erasure(self, db: AsyncSession, contact: Contact,
+                              replies: list[BotReply], inline: bool) -> list[BotReply]:
+        """Her data is gone; only the last neutral line is left to send. Inline, it travels
+        in the answer and the contact goes now; otherwise the outbox sends it and then
+        deletes the contact (see `Outbox`)."""
+        if inline:
+            await db.delete(contact)
+            return replies
+        for reply in replies:
+            self._outbox.enqueue(db, contact_id=contact.id, channel=contact.channel,
+                                 text=reply.text, sender="bot")
+        return replies
 
     async def _understand(self, session: engine.Session, inbound: InboundMessage) -> NluResult:
         text = inbound.text.strip()
@@ -251,8 +282,7 @@ class DialogueManager:
     # --- after the handoff: her messages go to the case ---------------------------------
 
     async def _case_mode(self, db: AsyncSession, session: engine.Session, contact: Contact,
-                         result: NluResult, inbound: InboundMessage
-                         ) -> tuple[engine.Session, list[BotReply], bool]:
+                         result: NluResult, inbound: InboundMessage) -> _Outcome:
         flow = self.flow
         variety = self._choose_variety(session.language, result, inbound.text)
         session.language = variety
@@ -262,7 +292,14 @@ class DialogueManager:
         quick = engine.is_quick_exit(flow, inbound.text) or (
             result.intent == "quick_exit" and result.confidence >= QUICK_EXIT_CONFIDENCE)
         if quick:
-            return session, [BotReply(flow.text("quick_exit_done", variety))], True
+            return _Outcome(session, [BotReply(flow.text("quick_exit_done", variety))],
+                            wipe=True)
+        if engine.is_erase_request(flow, inbound.text):
+            # Ask for confirmation through the flow; her next answer goes to it.
+            asking = engine.Session(flow=self._flow_name, conversation_id=session.conversation_id,
+                                    language=variety, slots={"case_requested": True},
+                                    host=session.host)
+            return await self._flow_mode(db, asking, contact, result, inbound)
         replies: list[BotReply] = []
         if result.urgent or result.intent == "emergency":
             replies.append(BotReply(flow.text("emergency_numbers", variety)))
@@ -274,7 +311,7 @@ class DialogueManager:
         if not session.host.get("acked") and not replies:
             replies.append(BotReply(flow.text("case_ack", variety)))
             session.host["acked"] = True
-        return session, replies, False
+        return _Outcome(session, replies)
 
     # --- before the handoff: the flow ----------------------------------------------------
 
@@ -303,8 +340,7 @@ class DialogueManager:
         )
 
     async def _flow_mode(self, db: AsyncSession, session: engine.Session, contact: Contact,
-                         result: NluResult, inbound: InboundMessage
-                         ) -> tuple[engine.Session, list[BotReply], bool]:
+                         result: NluResult, inbound: InboundMessage) -> _Outcome:
         flow = self.flow
         variety = self._choose_variety(session.language, result, inbound.text)
         inp = self._input(session, result, inbound, variety)
@@ -312,7 +348,7 @@ class DialogueManager:
         session, events = engine.run(flow, session, inp)
         session.host = host
         replies: list[BotReply] = []
-        wipe = False
+        wipe = erased = False
         for event in events:
             if isinstance(event, engine.Reply):
                 text = event.text.replace("{reference}", str(host.get("case_reference", "")))
@@ -331,12 +367,15 @@ class DialogueManager:
                 if existing is not None:
                     await self._cases.update_from_intake(db, existing,
                                                          IntakeFacts.from_slots(event.slots))
+            elif isinstance(event, engine.EraseRequested):
+                await self._cases.erase_her(db, contact)
+                host.clear()
+                erased = True
             elif isinstance(event, engine.QuickExit):
                 wipe = True
-        return session, replies, wipe
+        return _Outcome(session, replies, wipe=wipe and not erased, erased=erased)
 
-    async def _forget_conversation(self, db: AsyncSession, contact: Contact,
-                                   session: engine.Session) -> None:
+    async def _forget_conversation(self, db: AsyncSession, contact: Contact) -> None:
         """After a quick exit, nothing of a conversation that did not become a case is
         kept: its messages go, and her contact too if she has no case."""
         await db.execute(delete(Message).where(
@@ -349,7 +388,3 @@ class DialogueManager:
 
 def apology(variety: Variety | None) -> str:
     return APOLOGY[variety or "ary"]
-
-
-def facts_preview(slots: Mapping[str, Any]) -> IntakeFacts:
-    return IntakeFacts.from_slots(slots)

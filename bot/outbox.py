@@ -12,7 +12,7 @@ import random
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import (
@@ -135,6 +135,7 @@ class Outbox:
                 message.last_error = str(exc)[:200]
                 logger.warning("outbound message %s failed for good on %s", message_id,
                                message.channel)
+                await self._after_erasure(db, contact, message)
                 await db.commit()
                 return False
             except (TransientSendError, OSError, asyncio.TimeoutError) as exc:
@@ -153,8 +154,21 @@ class Outbox:
             message.status = "sent"
             message.processed_at = _utcnow()
             message.provider_message_id = result.provider_message_id
+            await self._after_erasure(db, contact, message)
             await db.commit()
             return True
+
+    @staticmethod
+    async def _after_erasure(db: AsyncSession, contact: Contact, message: Message) -> None:
+        """She asked for erasure: once the last line to her is out, nothing of hers stays."""
+        if contact.erase_requested_at is None:
+            return
+        await db.delete(message)
+        await db.flush()
+        left = await db.scalar(select(func.count()).select_from(Message).where(
+            Message.contact_id == contact.id))
+        if not left:
+            await db.delete(contact)
 
     async def requeue_stale(self) -> int:
         """Messages left 'sending' by a worker that died go back to the queue."""

@@ -26,6 +26,8 @@ from bot.nlu.places import Gazetteer, load_gazetteer
 from bot.nlu.result import NluBackend
 from bot.nlu.variety import choose_reply_variety
 from bot.outbox import Outbox
+from bot.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from bot.retention import run_daily
 from bot.sessions import (
     ConversationLock,
     MemoryConversationLock,
@@ -57,11 +59,14 @@ class Runtime:
     outbox: Outbox
     cases: CaseService
     dialogue: DialogueManager
+    rate_limiter: RateLimiter
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start_background(self) -> None:
-        """Start the loops a server runs: the outbox."""
+        """Start the loops a server runs: the outbox, the daily purge."""
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
+        self._tasks.append(asyncio.create_task(
+            run_daily(self.sessionmaker, self.settings.retention_days), name="purge"))
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -83,13 +88,16 @@ def build_runtime(settings: Settings, *, senders: list[OutboundSender] | None = 
     redis: Redis | None = None
     sessions: SessionStore
     locks: ConversationLock
+    rate_limiter: RateLimiter
     if settings.redis_url:
         redis = Redis.from_url(settings.redis_url)
         sessions = RedisSessionStore(redis)
         locks = RedisConversationLock(redis)
+        rate_limiter = RedisRateLimiter(redis)
     else:
         sessions = MemorySessionStore(snapshot=settings.var_dir / "sessions.snapshot")
         locks = MemoryConversationLock()
+        rate_limiter = MemoryRateLimiter()
 
     places = load_gazetteer(settings.data_dir / "geo")
     nlu = build_nlu(settings, places)
@@ -110,4 +118,4 @@ def build_runtime(settings: Settings, *, senders: list[OutboundSender] | None = 
     return Runtime(settings=settings, db_engine=db_engine, sessionmaker=sessionmaker,
                    cipher=cipher, hasher=hasher, sessions=sessions, locks=locks, redis=redis,
                    nlu=nlu, places=places, flows=flows, directory=directory, outbox=outbox,
-                   cases=cases, dialogue=dialogue)
+                   cases=cases, dialogue=dialogue, rate_limiter=rate_limiter)

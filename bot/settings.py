@@ -54,8 +54,16 @@ class Settings(BaseSettings):
     max_text_length: int = Field(default=4096, ge=16)
     default_flow: str = "intake"
 
+    # Retention: messages of a case closed this many days ago are deleted
+    retention_days: int = Field(default=90, ge=1)
+
     # Counselor API
     api_token_ttl_seconds: int = Field(default=12 * 3600, ge=60)
+
+    # Abuse protection: messages per sender, requests per IP address, logins per IP
+    rate_limit_sender_per_minute: int = Field(default=20, ge=1)
+    rate_limit_ip_per_minute: int = Field(default=240, ge=1)
+    rate_limit_login_per_minute: int = Field(default=10, ge=1)
 
     # Language understanding
     nlu_cache_dir: Path | None = None  # default: var_dir/nlu

@@ -86,6 +86,11 @@ class QuickExit:
 
 
 @dataclass(frozen=True, slots=True)
+class EraseRequested:
+    """She confirmed that everything she wrote, and her address, be deleted."""
+
+
+@dataclass(frozen=True, slots=True)
 class ConversationEnded:
     node: str
 
@@ -95,7 +100,8 @@ class LanguageChanged:
     language: Variety
 
 
-Event = Reply | HandoffRequested | CaseUpdateRequested | QuickExit | ConversationEnded | LanguageChanged
+Event = (Reply | HandoffRequested | CaseUpdateRequested | EraseRequested | QuickExit
+         | ConversationEnded | LanguageChanged)
 
 
 # --- session -----------------------------------------------------------------------
@@ -112,6 +118,7 @@ class Session:
     conversation_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     language: Variety | None = None
     node: str | None = None  # the question she is being asked, if any
+    resume: str | None = None  # the question to come back to after an interruption
     slots: dict[str, Any] = field(default_factory=dict)
     attempts: dict[str, int] = field(default_factory=dict)
     status: SessionStatus = "active"
@@ -123,6 +130,7 @@ class Session:
             "conversation_id": self.conversation_id,
             "language": self.language,
             "node": self.node,
+            "resume": self.resume,
             "slots": self.slots,
             "attempts": self.attempts,
             "status": self.status,
@@ -138,6 +146,7 @@ class Session:
             conversation_id=str(data.get("conversation_id") or uuid.uuid4().hex),
             language=language if language in VARIETIES else None,
             node=data.get("node"),
+            resume=data.get("resume"),
             slots=dict(data.get("slots") or {}),
             attempts={str(k): int(v) for k, v in (data.get("attempts") or {}).items()},
             status=status if status in ("active", "ended", "quit") else "active",
@@ -151,6 +160,12 @@ class Session:
 def is_quick_exit(flow: Flow, text: str) -> bool:
     """A whole message that is one of the flow's quick-exit words."""
     return bool(text) and any_equal(fold(text), flow.quick_exit_words)
+
+
+def is_erase_request(flow: Flow, text: str) -> bool:
+    """The message asks that her data be deleted (one of the flow's phrases in it)."""
+    folded = fold(text)
+    return bool(folded) and any(contains_keyword(folded, p) for p in flow.erase_phrases)
 
 
 def language_switch(flow: Flow, text: str) -> Variety | None:
@@ -179,7 +194,7 @@ class _Run:
         self.events: list[Event] = []
         self.selected: list[str] = []
         self.quick = inp.quick_exit or is_quick_exit(flow, inp.text)
-        self.resume_node: str | None = session.node
+        self.erase = is_erase_request(flow, inp.text)
 
     @property
     def variety(self) -> Variety:
@@ -204,6 +219,8 @@ class _Run:
         if cond.urgent is not None and self.inp.urgent != cond.urgent:
             return False
         if cond.quick_exit is not None and self.quick != cond.quick_exit:
+            return False
+        if cond.erase_request is not None and self.erase != cond.erase_request:
             return False
         if cond.attempts_at_least is not None:
             if node_id is None or self.session.attempts.get(node_id, 0) < cond.attempts_at_least:
@@ -255,10 +272,18 @@ class _Run:
     def enter(self, node_id: str) -> None:
         for _ in range(MAX_STEPS):
             if node_id == RESUME:
-                node_id = self.resume_node or self.flow.start
-                if self.resume_node is not None:
-                    self.ask_again(node_id, with_apology=False)
+                target, self.session.resume = self.session.resume, None
+                if target is not None and target in self.flow.nodes:
+                    self.ask_again(target, with_apology=False)
                     return
+                if self.session.slots.get("case_requested"):
+                    # Nothing to come back to and her case exists: the conversation
+                    # is over, her next messages go to the case.
+                    self.session.status = "ended"
+                    self.session.node = None
+                    self.events.append(ConversationEnded(node=RESUME))
+                    return
+                node_id = self.flow.start
             node = self.flow.nodes.get(node_id)
             if node is None:
                 raise FlowRuntimeError(f"flow '{self.flow.name}': unknown node '{node_id}'")
@@ -296,6 +321,8 @@ class _Run:
                                                     slots=copy.deepcopy(slots)))
             elif action.kind == "update_case":
                 self.events.append(CaseUpdateRequested(slots=copy.deepcopy(slots)))
+            elif action.kind == "erase":
+                self.events.append(EraseRequested())
             elif action.kind == "quick_exit":
                 self.session.status = "quit"
                 self.session.node = None
@@ -422,6 +449,8 @@ class _Run:
         self.absorb_every_message()
         interrupt = self.first_route(self.flow.interrupts, session.node)
         if interrupt is not None:
+            if session.node is not None:
+                session.resume = session.node
             session.node = None
             self.enter(interrupt)
             return

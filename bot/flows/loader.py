@@ -91,6 +91,8 @@ def _condition(check: _Checker, node: str | None, path: str, data: Any) -> Condi
             equals=None if data.get("equals") is None else str(data["equals"]),
             urgent=None if data.get("urgent") is None else bool(data["urgent"]),
             quick_exit=None if data.get("quick_exit") is None else bool(data["quick_exit"]),
+            erase_request=(None if data.get("erase_request") is None
+                           else bool(data["erase_request"])),
             attempts_at_least=None if attempts is None else int(attempts),
             otherwise=bool(data.get("otherwise", False)),
         )
@@ -196,11 +198,11 @@ def _ask(check: _Checker, node: str, data: Any) -> Ask | None:
     )
 
 
-ACTION_KINDS = ("send", "set", "clear", "handoff", "update_case", "quick_exit", "end")
+ACTION_KINDS = ("send", "set", "clear", "handoff", "update_case", "erase", "quick_exit", "end")
 
 
 def _action(check: _Checker, node: str, path: str, data: Any) -> Action | None:
-    if isinstance(data, str) and data in ("handoff", "update_case", "quick_exit", "end"):
+    if isinstance(data, str) and data in ("handoff", "update_case", "erase", "quick_exit", "end"):
         return Action(kind=data)  # type: ignore[arg-type]
     if not isinstance(data, Mapping) or len(data) != 1:
         check.add(node, path, f"must be one of {', '.join(ACTION_KINDS)} "
@@ -301,7 +303,8 @@ def parse_flow(source: str, *, name_hint: str = "?") -> Flow:
     name = data.get("name") if isinstance(data.get("name"), str) else name_hint
     check = _Checker(name)
     _keys(check, None, "", data, ("spec_version", "name", "start", "interrupts", "texts",
-                                  "nodes", "quick_exit_words", "language_words"))
+                                  "nodes", "quick_exit_words", "erase_phrases",
+                                  "language_words"))
     if data.get("spec_version") != SPEC_VERSION:
         check.add(None, "spec_version", f"must be {SPEC_VERSION}, "
                   f"not {data.get('spec_version')!r}")
@@ -379,6 +382,7 @@ def parse_flow(source: str, *, name_hint: str = "?") -> Flow:
         texts=texts,
         interrupts=interrupts,
         quick_exit_words=_as_tuple(data.get("quick_exit_words")),
+        erase_phrases=_as_tuple(data.get("erase_phrases")),
         language_words=language_words,
         version=version,
     )

@@ -33,6 +33,7 @@ class Condition:
     equals: str | None = None  # ...equals this value
     urgent: bool | None = None  # the message is urgent
     quick_exit: bool | None = None  # the message is a quick-exit word / intent
+    erase_request: bool | None = None  # she asks that her data be deleted
     attempts_at_least: int | None = None  # she has answered this node at least N times
     otherwise: bool = False  # always true (last route)
 
@@ -64,7 +65,7 @@ class Ask:
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    kind: Literal["send", "set", "clear", "handoff", "update_case", "quick_exit", "end"]
+    kind: Literal["send", "set", "clear", "handoff", "update_case", "erase", "quick_exit", "end"]
     text: str | None = None  # send
     slot: str | None = None  # set / clear
     value: str | bool | None = None  # set
@@ -90,6 +91,7 @@ class Flow:
     texts: dict[str, dict[Variety, str]]
     interrupts: tuple[Route, ...] = ()
     quick_exit_words: tuple[str, ...] = ()
+    erase_phrases: tuple[str, ...] = ()  # "delete my data", in every variety
     language_words: dict[Variety, tuple[str, ...]] = field(default_factory=dict)
     # Labels used to render slot values inside texts ({needs}), per choice value.
     version: str = ""  # content hash, set by the loader

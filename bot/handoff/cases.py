@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
@@ -30,6 +30,7 @@ REFERENCE_ALPHABET = "ACDEFHJKMNPRTUVWXY3479"  # no 0/O, 1/I/L, 2/Z, 5/S, 6/G, 8
 REFERENCE_PREFIX = "AM-"
 REFERENCE_LENGTH = 6
 OUTCOMES = ("service_given", "referred", "unreachable", "withdrew", "duplicate", "other")
+ERASED = "erased"  # the outcome of a case closed because she asked for erasure
 MAX_COUNSELOR_TEXT = 4096
 
 
@@ -181,6 +182,26 @@ class CaseService:
         routing = route_to_nearest_center(await self._directory.points(), place.get("lat"),
                                           place.get("lon"), case.needs)
         case.center_id = routing.center_id if routing else None
+
+    async def erase_her(self, db: AsyncSession, contact: Contact) -> list[str]:
+        """She asked that her data be deleted: her messages go, her cases keep only their
+        anonymous statistical fields (needs, urgency, place, dates) and are closed.
+        Returns the references of the cases concerned."""
+        now = datetime.now(timezone.utc)
+        cases = (await db.scalars(select(Case).where(Case.contact_id == contact.id))).all()
+        for case in cases:
+            case.contact_id = None
+            case.summary_enc = None
+            case.safe_contact_enc = None
+            if case.status != "closed":
+                case.status, case.outcome, case.closed_at = "closed", ERASED, now
+            audit.record(db, "her.erased", actor="bot", case_reference=case.reference)
+        await db.execute(delete(Message).where(Message.contact_id == contact.id))
+        contact.erase_requested_at = now
+        if not cases:
+            audit.record(db, "her.erased", actor="bot")
+        logger.info("erasure done for %d case(s)", len(cases))
+        return [c.reference for c in cases]
 
     # --- for counselors ----------------------------------------------------------------
 

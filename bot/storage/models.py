@@ -109,6 +109,9 @@ class Contact(Base):
     address_enc: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_inbound_at: Mapped[datetime | None] = mapped_column(default=None)
+    # She asked that her data be erased: everything else is gone; this row only waits
+    # for the last neutral line to be sent to her, then it is deleted too.
+    erase_requested_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Case(Base):
@@ -207,3 +210,12 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64))
     case_reference: Mapped[str | None] = mapped_column(String(12), default=None, index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# Every column that holds a Fernet token, by model: `run_bot.py keys rotate` re-encrypts
+# them all, and the tests read them raw to check that no clear text is stored.
+ENCRYPTED_COLUMNS: dict[type[Base], tuple[str, ...]] = {
+    Contact: ("address_enc",),
+    Case: ("safe_contact_enc", "summary_enc"),
+    Message: ("body_enc", "payload_enc"),
+}

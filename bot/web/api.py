@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot import audit
@@ -14,8 +14,14 @@ from bot.accounts import authenticate, issue_token
 from bot.handoff.cases import OUTCOMES, CaseConflict, CaseForbidden, CaseNotFound
 from bot.storage.models import Case
 from bot.web.deps import AccountDep, DbDep, RuntimeDep
+from bot.web.limits import check_ip
 
-router = APIRouter(prefix="/api/v1", tags=["counselor API"])
+
+async def _ip_limit(request: Request, runtime: RuntimeDep) -> None:
+    await check_ip(request, runtime)
+
+
+router = APIRouter(prefix="/api/v1", tags=["counselor API"], dependencies=[Depends(_ip_limit)])
 
 ReferencePath = Annotated[str, Path(min_length=3, max_length=16, pattern=r"^[A-Za-z0-9-]+$",
                                     description="Case reference, e.g. AM-K7XR3P")]
@@ -52,7 +58,10 @@ def _waiting_minutes(case: Case) -> int:
 
 
 @router.post("/auth/token", response_model=TokenResponse, summary="Log in, get a bearer token")
-async def token(body: TokenRequest, runtime: RuntimeDep, db: DbDep) -> TokenResponse:
+async def token(body: TokenRequest, runtime: RuntimeDep, db: DbDep,
+                request: Request) -> TokenResponse:
+    await check_ip(request, runtime, scope="login",
+                   per_minute=runtime.settings.rate_limit_login_per_minute)
     result = await authenticate(db, body.username, body.password)
     if result.account is None:
         await db.commit()  # keep the failed-login count

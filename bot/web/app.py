@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from bot.runtime import Runtime
 from bot.web import api, simulator
 from bot.web.errors import install_error_handlers
+from bot.web.security import SecurityHeadersMiddleware
 
 
 def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
@@ -25,9 +26,14 @@ def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
         finally:
             await runtime.close()
 
-    app = FastAPI(title="Amane", version="1", lifespan=lifespan,
+    # No /docs page: Swagger UI loads its code from a CDN, an outside request from a
+    # counselor's browser. The OpenAPI description stays at /openapi.json.
+    app = FastAPI(title="Amane", version="1", lifespan=lifespan, docs_url=None,
+                  redoc_url=None,
                   description="Confidential intake service: webhooks, counselor API, NLU.")
     app.state.runtime = runtime
+    app.add_middleware(SecurityHeadersMiddleware,
+                       https=runtime.settings.public_base_url.startswith("https://"))
     install_error_handlers(app)
 
     @app.get("/healthz", tags=["ops"])

@@ -6,20 +6,31 @@ import logging
 from datetime import timezone
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from bot.channels.simulator import SENDER_PATTERN, SimulatorRequest
 from bot.storage.models import Contact, Message
 from bot.web.deps import DbDep, RuntimeDep
+from bot.web.limits import check_ip, check_sender, slow_down_text
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/webhooks/simulator", tags=["simulator"])
 
 
-@router.post("", summary="She writes; the replies come back in the answer")
-async def simulator_message(body: SimulatorRequest, runtime: RuntimeDep) -> dict[str, Any]:
+@router.post("", summary="She writes; the replies come back in the answer",
+             responses={429: {"description": "She wrote too much too fast: a polite text"}})
+async def simulator_message(body: SimulatorRequest, runtime: RuntimeDep,
+                            request: Request) -> Any:
+    await check_ip(request, runtime)
+    verdict = await check_sender(runtime, "simulator", body.sender)
+    if not verdict.allowed:
+        variety = await runtime.dialogue.variety_of("simulator", body.sender)
+        text = slow_down_text(variety)
+        return JSONResponse({"error": text, "replies": [{"text": text, "buttons": []}]},
+                            status_code=429, headers={"Retry-After": str(verdict.retry_after)})
     result = await runtime.dialogue.handle(body.to_inbound(), inline=True)
     return {"replies": [{"text": r.text, "buttons": [b.label for b in r.buttons]}
                         for r in result.replies]}

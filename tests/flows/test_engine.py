@@ -38,6 +38,8 @@ def summarise(event: engine.Event) -> str:
         return "update_case"
     if isinstance(event, engine.QuickExit):
         return "quick_exit"
+    if isinstance(event, engine.EraseRequested):
+        return "erase"
     if isinstance(event, engine.ConversationEnded):
         return "end"
     if isinstance(event, engine.LanguageChanged):

@@ -1,0 +1,77 @@
+"""Rate limits per sender and per IP address: fixed windows counted in memory or in
+Redis (shared by every worker). Over the limit, Amane answers politely; it never drops
+her silently."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+from bot.types import Variety
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    count: int
+    seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    allowed: bool
+    first_refusal: bool  # the first refusal in this window: say so, once
+    retry_after: int
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str, limit: Limit) -> Verdict: ...
+
+
+class MemoryRateLimiter:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._windows: dict[str, tuple[int, int]] = {}
+
+    async def hit(self, key: str, limit: Limit) -> Verdict:
+        now = self._clock()
+        window = int(now // limit.seconds)
+        start, count = self._windows.get(key, (window, 0))
+        if start != window:
+            start, count = window, 0
+        count += 1
+        self._windows[key] = (start, count)
+        if len(self._windows) > 100_000:
+            self._windows = {k: v for k, v in self._windows.items() if v[0] == window}
+        retry_after = int((window + 1) * limit.seconds - now) + 1
+        return Verdict(count <= limit.count, count == limit.count + 1, retry_after)
+
+
+class RedisRateLimiter:
+    def __init__(self, redis: Redis, prefix: str = "amane:rate:",
+                 clock: Callable[[], float] = time.time) -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._clock = clock
+
+    async def hit(self, key: str, limit: Limit) -> Verdict:
+        now = self._clock()
+        window = int(now // limit.seconds)
+        redis_key = f"{self._prefix}{key}:{window}"
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(redis_key)
+            pipe.expire(redis_key, limit.seconds + 1)
+            count, _ = await pipe.execute()
+        retry_after = int((window + 1) * limit.seconds - now) + 1
+        return Verdict(int(count) <= limit.count, int(count) == limit.count + 1, retry_after)
+
+
+SLOW_DOWN: dict[Variety, str] = {
+    "ary": "كتبتي بزاف ف وقت قصير. تسناي دقيقة وعاودي كتبي.",
+    "ary_latn": "Ktbti bzaf f w9t 9sir. Tsnay d9i9a o 3awdi ktbi.",
+    "ar": "أرسلت رسائل كثيرة في وقت قصير. انتظري دقيقة ثم اكتبي من جديد.",
+    "fr": "Vous avez écrit beaucoup en peu de temps. Attendez une minute, puis réécrivez.",
+}

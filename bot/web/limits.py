@@ -1,0 +1,33 @@
+"""Rate limits at the edge of the web app. Over the limit the simulator and the API
+answer 429 with a polite text and Retry-After; provider webhooks (which must not be
+made to retry) handle their own per-sender limit and answer 200."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException, Request
+
+from bot.ratelimit import SLOW_DOWN, Limit, Verdict
+from bot.runtime import Runtime
+from bot.types import Variety
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def check_ip(request: Request, runtime: Runtime, *, scope: str = "ip",
+                   per_minute: int | None = None) -> None:
+    limit = Limit(per_minute or runtime.settings.rate_limit_ip_per_minute, 60)
+    verdict = await runtime.rate_limiter.hit(f"{scope}:{client_ip(request)}", limit)
+    if not verdict.allowed:
+        raise HTTPException(429, SLOW_DOWN["fr"], headers={"Retry-After": str(verdict.retry_after)})
+
+
+async def check_sender(runtime: Runtime, channel: str, address: str) -> Verdict:
+    key = f"sender:{runtime.hasher.hash(channel, address)}"
+    limit = Limit(runtime.settings.rate_limit_sender_per_minute, 60)
+    return await runtime.rate_limiter.hit(key, limit)
+
+
+def slow_down_text(variety: Variety | None) -> str:
+    return SLOW_DOWN[variety or "ary"]
