@@ -48,8 +48,13 @@ class RecordingSender:
     """For the simulator and the terminal, sending is recording: the simulator's outbox
     endpoint and `run_bot.py chat` read the sent rows from the database."""
 
+    free_text_window = None
+
     def __init__(self, channel: Channel) -> None:
         self.channel = channel
 
     async def send(self, message: OutboundMessage) -> SendResult:
         return SendResult(provider_message_id=None)
+
+    async def aclose(self) -> None:
+        return None
