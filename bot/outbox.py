@@ -108,7 +108,7 @@ class Outbox:
 
     def _hold_reason(self, message: Message, contact: Contact,
                      sender: OutboundSender) -> str | None:
-        if contact.opted_out_at is not None:
+        if contact.opted_out_at is not None and message.kind != FAREWELL:
             return "she sent STOP: held until she sends START"
         window = sender.free_text_window
         if window is None or message.kind == TEMPLATE:

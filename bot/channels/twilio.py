@@ -11,6 +11,7 @@ Nothing here sees flows, NLU or the database.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import math
 import re
@@ -154,18 +155,28 @@ def read_status(params: Mapping[str, str]) -> DeliveryReport:
     return DeliveryReport(message_sid=sid, status=status, error_code=error or None)
 
 
-class _RebasedHttpClient(AsyncTwilioHttpClient):
-    """Twilio's async HTTP client, sending to another base URL (a local fake in tests)."""
+class _TwilioHttpClient(AsyncTwilioHttpClient):
+    """Twilio's async HTTP client, optionally sending to another base URL (a local fake
+    in tests). Credentials go in the Authorization header: aiohttp deprecates the
+    `BasicAuth` object the library would build."""
 
-    def __init__(self, base_url: str, *, timeout: float) -> None:
+    def __init__(self, base_url: str = "", *, timeout: float) -> None:
         super().__init__(timeout=timeout)
-        self._base = urlsplit(base_url.rstrip("/"))
+        self._base = urlsplit(base_url.rstrip("/")) if base_url else None
 
-    async def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
-        parts = urlsplit(url)
-        url = urlunsplit((self._base.scheme, self._base.netloc, self._base.path + parts.path,
-                          parts.query, parts.fragment))
-        return await super().request(method, url, *args, **kwargs)
+    async def request(self, method: str, url: str, params: Any = None, data: Any = None,
+                      headers: dict[str, str] | None = None,
+                      auth: tuple[str, str] | None = None, **kwargs: Any) -> Response:
+        if self._base is not None:
+            parts = urlsplit(url)
+            url = urlunsplit((self._base.scheme, self._base.netloc,
+                              self._base.path + parts.path, parts.query, parts.fragment))
+        headers = dict(headers or {})
+        if auth is not None:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
+            headers["Authorization"] = f"Basic {token}"
+        return await super().request(method, url, params=params, data=data, headers=headers,
+                                     auth=None, **kwargs)
 
 
 class TwilioApi:
@@ -184,8 +195,7 @@ class TwilioApi:
     @property
     def client(self) -> Client:
         if self._client is None:
-            self._http = (_RebasedHttpClient(self._base_url, timeout=self._timeout)
-                          if self._base_url else AsyncTwilioHttpClient(timeout=self._timeout))
+            self._http = _TwilioHttpClient(self._base_url, timeout=self._timeout)
             self._http.logger.setLevel(logging.WARNING)  # it would log every request
             self._client = Client(self._account_sid, self._auth_token, http_client=self._http)
         return self._client

@@ -161,6 +161,12 @@ class Phone:
         return await self.send(self.message(
             "whatsapp_text" if self.address.startswith("whatsapp:") else "sms_text", Body=text))
 
+    async def says_all(self, *texts: str) -> list[str]:
+        replies: list[str] = []
+        for text in texts:
+            replies = await self.says(text)
+        return replies
+
     async def received(self) -> list[str]:
         await self.runtime.outbox.deliver()
         mine = [m for m in self.api.sent_messages() if m["To"] == self.address]
