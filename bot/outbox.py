@@ -203,7 +203,7 @@ class Outbox:
                 message_id=message.id, channel=message.channel,  # type: ignore[arg-type]
                 address=self._cipher.decrypt(contact.address_enc),
                 text=self._cipher.decrypt(message.body_enc), buttons=buttons,
-                kind=TEMPLATE if message.kind == TEMPLATE else "text",
+                kind="template" if message.kind == TEMPLATE else "text",
             )
             message.attempts += 1
             try:

@@ -83,8 +83,6 @@ class OutboundSender(Protocol):
 
     async def send(self, message: OutboundMessage) -> SendResult: ...
 
-    async def aclose(self) -> None: ...
-
 
 def numbered_text(text: str, buttons: tuple[ReplyButton, ...]) -> str:
     """Buttons as numbered lines, for channels without buttons (SMS, WhatsApp text)."""

@@ -16,6 +16,7 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Final
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -38,6 +39,7 @@ from bot.channels.base import (
     SendResult,
     TransientSendError,
 )
+from bot.types import VARIETIES, Channel, Variety
 
 logger = logging.getLogger(__name__)
 
@@ -165,8 +167,8 @@ class TelegramSender:
     """Sends through the Bot API; a blocked bot or an unknown chat fails for good, a
     network problem or a rate limit is tried again later."""
 
-    channel = "telegram"
-    free_text_window = None
+    channel: Channel = "telegram"
+    free_text_window: timedelta | None = None
 
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
@@ -191,9 +193,9 @@ class TelegramSender:
         return SendResult(provider_message_id=None)
 
 
-def group_refusal(texts: Mapping[str, str]) -> str:
+def group_refusal(texts: Mapping[Variety, str]) -> str:
     """One line per variety, for a group where nobody's language is known."""
-    return "\n".join(texts[v] for v in ("ary", "ary_latn", "ar", "fr") if v in texts)
+    return "\n".join(texts[v] for v in VARIETIES if v in texts)
 
 
 class TelegramChannel:

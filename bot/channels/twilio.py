@@ -215,7 +215,7 @@ class TwilioSender:
                  messaging_service_sid: str = "", status_callback: str = "",
                  template_sid: str = "") -> None:
         self.channel = channel
-        self.free_text_window = WHATSAPP_WINDOW if channel == "whatsapp" else None
+        self.free_text_window: timedelta | None = WHATSAPP_WINDOW if channel == "whatsapp" else None
         self._api = api
         self._from = from_
         self._service = messaging_service_sid

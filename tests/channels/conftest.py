@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from bot.runtime import Runtime
@@ -58,6 +59,12 @@ def settings(settings: Settings, telegram_api: FakeTelegram, twilio_api: FakeTwi
         "twilio_api_base_url": twilio_api.url,
         "twilio_whatsapp_template_sid": TEMPLATE_SID,
     })
+
+
+async def count(runtime: Runtime, model: Any) -> int:
+    """How many rows of `model` are stored."""
+    async with runtime.sessionmaker() as db:
+        return int(await db.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def telegram_payload(name: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from bot.channels.base import OutboundMessage, ReplyButton
 from bot.channels.telegram import MalformedUpdate, decode_update, inline_keyboard, read_update
@@ -18,16 +18,18 @@ from bot.cli import main
 from bot.inbox import accept_telegram, after_ack
 from bot.runtime import Runtime
 from bot.storage.models import Case, Contact, Message
-from tests.channels.conftest import PUBLIC, SECRET, TOKEN, TelegramUser, telegram_payload
+from tests.channels.conftest import (
+    PUBLIC,
+    SECRET,
+    TOKEN,
+    TelegramUser,
+    count,
+    telegram_payload,
+)
 from tests.channels.fakes import FakeTelegram
 from tests.support import add_account, login
 
 REFERENCE = re.compile(r"AM-[A-Z0-9]{6}")
-
-
-async def count(runtime: Runtime, model: Any) -> int:
-    async with runtime.sessionmaker() as db:
-        return int(await db.scalar(select(func.count()).select_from(model)) or 0)
 
 
 # --- reading updates ---------------------------------------------------------------------

@@ -3,13 +3,13 @@ against a local fake Twilio API, through the real webhooks, from recorded payloa
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from bot.channels.twilio import MalformedRequest, read_message, read_status
 from bot.runtime import Runtime
@@ -21,6 +21,7 @@ from tests.channels.conftest import (
     TEMPLATE_SID,
     WHATSAPP_FROM,
     Phone,
+    count,
     sign,
     twilio_payload,
 )
@@ -29,11 +30,6 @@ from tests.support import add_account, login
 
 REFERENCE = re.compile(r"AM-[A-Z0-9]{6}")
 INTAKE = ("salam", "1", "1", "2", "tiznit", "1", "2", "douzi")
-
-
-async def count(runtime: Runtime, model: Any) -> int:
-    async with runtime.sessionmaker() as db:
-        return int(await db.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def make_case(phone: Phone) -> str:
@@ -236,7 +232,6 @@ async def test_twilio_down_delays_then_delivers_and_a_refusal_is_shown_on_the_ca
         await db.commit()
     assert await her.received() == ["Bonjour, je suis Salma."]
 
-    import json
     twilio_api.fail_next("Messages", 400, json.loads((DATA / "twilio" / "error_21211.json")
                                                      .read_text()))
     sent = await client.post(f"/api/v1/cases/{reference}/messages", headers=auth,
