@@ -219,7 +219,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     host = args.host or settings.host
     port = args.port or settings.port
-    app = create_app(build_runtime(settings))
+    if args.telegram_polling and not settings.telegram_enabled:
+        print("amane: --telegram-polling needs TELEGRAM_BOT_TOKEN", file=sys.stderr)
+        return 2
+    app = create_app(build_runtime(settings), telegram_polling=args.telegram_polling)
     base = f"http://{host}:{port}"
     print(f"Amane is listening on {base}")
     print(f"  counselor API: {base}/api/v1 (described at {base}/openapi.json)")
@@ -228,6 +231,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
               " -d '{\"sender\": \"amina\", \"text\": \"salam\"}'")
     print("  add a counselor: python run_bot.py users add --username U --password P "
           "--role counselor --center sample-06141-emf")
+    if args.telegram_polling:
+        print("  Telegram: polling for updates (the webhook is removed while polling)")
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(),
                 access_log=False)
     return 0
@@ -292,6 +297,40 @@ async def _chat(settings: Settings, sender: str) -> int:
     return 0
 
 
+# --- telegram ------------------------------------------------------------------------------
+
+
+async def _telegram_webhook(settings: Settings, action: str) -> int:
+    from telegram.error import TelegramError
+
+    from bot.channels.telegram import WEBHOOK_PATH, TelegramChannel
+
+    if not settings.telegram_enabled:
+        print("amane: TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
+        return 2
+    if action == "set" and not (settings.public_base_url and settings.telegram_webhook_secret):
+        print("amane: set-webhook needs PUBLIC_BASE_URL and TELEGRAM_WEBHOOK_SECRET",
+              file=sys.stderr)
+        return 2
+    channel = TelegramChannel(settings.telegram_bot_token,
+                              base_url=settings.telegram_api_base_url,
+                              webhook_secret=settings.telegram_webhook_secret)
+    try:
+        if action == "set":
+            await channel.set_webhook(settings.public_base_url)
+            print(f"Telegram now sends updates to {settings.public_base_url}{WEBHOOK_PATH} "
+                  "with the secret token")
+        else:
+            await channel.delete_webhook()
+            print("Telegram webhook removed (use serve --telegram-polling)")
+    except TelegramError as exc:
+        print(f"amane: Telegram refused: {type(exc).__name__}: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        await channel.aclose()
+    return 0
+
+
 # --- nlu -----------------------------------------------------------------------------------
 
 
@@ -324,7 +363,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web server (webhooks, API, console)")
     serve.add_argument("--host", default=None, help="default: HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, default=None, help="default: PORT or 8080")
+    serve.add_argument("--telegram-polling", action="store_true",
+                       help="fetch Telegram updates (a laptop without a public URL)")
     serve.set_defaults(func=cmd_serve)
+
+    tg = sub.add_parser("telegram", help="the Telegram channel")
+    tg_sub = tg.add_subparsers(dest="telegram_command", required=True)
+    tg_sub.add_parser("set-webhook", help="register PUBLIC_BASE_URL/webhooks/telegram with "
+                      "the secret token").set_defaults(
+        func=lambda s, a: asyncio.run(_telegram_webhook(s, "set")))
+    tg_sub.add_parser("delete-webhook", help="stop webhook delivery (before polling)"
+                      ).set_defaults(func=lambda s, a: asyncio.run(_telegram_webhook(s, "delete")))
 
     chat = sub.add_parser("chat", help="talk to Amane in the terminal")
     chat.add_argument("--sender", default="terminal-user",

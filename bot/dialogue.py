@@ -19,21 +19,22 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.base import InboundMessage, ReplyButton
+from bot.channels.base import InboundMessage, Media, ReplyButton
 from bot.crypto import AddressHasher, Cipher, DecryptionError
 from bot.flows import engine
 from bot.flows.registry import FlowRegistry
 from bot.flows.schema import Flow
 from bot.handoff.cases import CaseService, IntakeFacts
 from bot.nlu.result import NluBackend, NluResult, Place
-from bot.outbox import Outbox
+from bot.outbox import FAREWELL, Outbox
 from bot.sessions import ConversationLock, SessionStore
 from bot.storage.models import Case, Contact, Message
-from bot.types import NEEDS, VARIETIES, Variety
+from bot.types import DEFAULT_VARIETY, NEEDS, VARIETIES, Variety
 
 logger = logging.getLogger(__name__)
 
 QUICK_EXIT_CONFIDENCE = 0.75
+OPT_OUT_CHANNELS = ("sms", "whatsapp")  # where STOP also means: send nothing until START
 NEED_CONFIDENCE = 0.35
 
 # Sent when processing fails: it cannot come from the flow, which may be what failed.
@@ -161,8 +162,7 @@ class DialogueManager:
             return None
         return case
 
-    def _inbound_row(self, inbound: InboundMessage, contact: Contact,
-                     session: engine.Session, case: Case | None) -> Message:
+    def _inbound_row(self, inbound: InboundMessage, contact: Contact) -> Message:
         kind = "text"
         payload: dict[str, Any] = {}
         if inbound.media:
@@ -174,9 +174,10 @@ class DialogueManager:
             payload["location"] = list(inbound.location)
         if inbound.choice_id is not None:
             payload["choice_id"] = inbound.choice_id
+        if inbound.command is not None:
+            payload["command"] = inbound.command
         return Message(
-            contact_id=contact.id, case_id=case.id if case else None,
-            conversation_id=session.conversation_id, channel=inbound.channel,
+            contact_id=contact.id, channel=inbound.channel,
             direction="in", sender="her", kind=kind,
             body_enc=self._cipher.encrypt(inbound.text) if inbound.text else None,
             payload_enc=self._cipher.encrypt(json.dumps(payload)) if payload else None,
@@ -184,21 +185,144 @@ class DialogueManager:
             created_at=inbound.received_at,
         )
 
-    # --- entry point ---------------------------------------------------------------------
+    def _inbound_from_row(self, row: Message, contact: Contact) -> InboundMessage:
+        payload: dict[str, Any] = {}
+        if row.payload_enc is not None:
+            payload = json.loads(self._cipher.decrypt(row.payload_enc))
+        location = payload.get("location")
+        command = payload.get("command")
+        return InboundMessage(
+            channel=row.channel,  # type: ignore[arg-type]
+            address=self._cipher.decrypt(contact.address_enc),
+            text=self._cipher.decrypt_optional(row.body_enc) or "",
+            provider_message_id=row.provider_message_id,
+            choice_id=payload.get("choice_id"),
+            location=(float(location[0]), float(location[1])) if location else None,
+            media=tuple(Media(m["kind"], m["url"], m.get("content_type"))
+                        for m in payload.get("media", [])),
+            command=command if command in ("start", "stop", "help") else None,
+            received_at=row.created_at,
+        )
+
+    # --- entry points --------------------------------------------------------------------
 
     async def handle(self, inbound: InboundMessage, *, inline: bool) -> HandleResult:
-        """Process one message. `inline`: the replies travel in the webhook's answer
-        (simulator, terminal) instead of through the outbox."""
+        """Store and process one message. `inline`: the replies travel in the webhook's
+        answer (simulator, terminal) instead of through the outbox."""
         key = self.conversation_key(inbound.channel, inbound.address)
         async with self._locks.hold(key):
-            return await self._handle_locked(key, inbound, inline)
+            message_id = await self._accept_locked(key, inbound)
+            if message_id is None:
+                return HandleResult(duplicate=True)
+            result = await self._process_locked(key, message_id, inline)
+        if not inline:
+            self._outbox.wake()
+        return result or HandleResult()
 
-    async def _handle_locked(self, key: str, inbound: InboundMessage,
-                             inline: bool) -> HandleResult:
-        session = await self._load_session(key)
+    async def accept(self, inbound: InboundMessage) -> int | None:
+        """Store her message (the inbox) and commit: after this, it may be acknowledged
+        to the provider. Returns the stored row's id, or None for a redelivery of a
+        message already stored (same provider message id)."""
+        key = self.conversation_key(inbound.channel, inbound.address)
+        async with self._locks.hold(key):
+            return await self._accept_locked(key, inbound)
+
+    async def _accept_locked(self, key: str, inbound: InboundMessage) -> int | None:
         async with self._sessionmaker() as db:
             contact = await self._contact(db, inbound.channel, inbound.address, key)
-            contact.erase_requested_at = None  # she writes again: a fresh start
+            row = self._inbound_row(inbound, contact)
+            db.add(row)
+            contact.last_inbound_at = datetime.now(timezone.utc)
+            if inbound.command == "stop" and inbound.channel in OPT_OUT_CHANNELS:
+                contact.opted_out_at = contact.last_inbound_at
+            elif inbound.command == "start":
+                contact.opted_out_at = None
+            released = 0
+            try:
+                await db.flush()
+                if contact.opted_out_at is None:
+                    released = await self._outbox.release_held(db, contact.id)
+                await db.commit()
+            except IntegrityError:
+                await db.rollback()
+                logger.info("duplicate %s message ignored", inbound.channel)
+                return None
+            if released:
+                logger.info("%d held message(s) released for %s", released, key[:12])
+                self._outbox.wake()
+            return row.id
+
+    async def process(self, message_id: int) -> HandleResult:
+        """Process a stored message, and before it any older one of hers still waiting,
+        in order. A message that fails is marked failed and she gets a short apology;
+        the next ones are still processed. Replies go through the outbox."""
+        async with self._sessionmaker() as db:
+            row = await db.get(Message, message_id)
+            contact = await db.get(Contact, row.contact_id) if row and row.contact_id else None
+            if row is None or contact is None or row.status != "received":
+                return HandleResult(duplicate=True)
+        key = contact.address_hash
+        result = HandleResult()
+        async with self._locks.hold(key):
+            async with self._sessionmaker() as db:
+                waiting = list((await db.scalars(select(Message.id).where(
+                    Message.contact_id == contact.id, Message.direction == "in",
+                    Message.status == "received", Message.id <= message_id)
+                    .order_by(Message.id))).all())
+            for waiting_id in waiting:
+                try:
+                    done = await self._process_locked(key, waiting_id, inline=False)
+                except Exception:
+                    logger.exception("inbound message %s failed on %s", waiting_id,
+                                     contact.channel)
+                    await self._fail(waiting_id)
+                    continue
+                if done is not None:
+                    result.replies.extend(done.replies)
+                    result.language = done.language
+        self._outbox.wake()
+        return result
+
+    async def process_pending(self) -> int:
+        """At start: process what was stored but never processed (a crash between the
+        acknowledgement and the processing). Returns how many messages were waiting."""
+        async with self._sessionmaker() as db:
+            rows = (await db.execute(select(Message.contact_id, func.max(Message.id)).where(
+                Message.direction == "in", Message.status == "received")
+                .group_by(Message.contact_id))).all()
+            count = await db.scalar(select(func.count()).select_from(Message).where(
+                Message.direction == "in", Message.status == "received"))
+        for _contact_id, last_id in rows:
+            await self.process(int(last_id))
+        if count:
+            logger.info("%d stored message(s) processed at start", count)
+        return int(count or 0)
+
+    async def _fail(self, message_id: int) -> None:
+        """Processing failed: mark her message, keep her session, apologise."""
+        async with self._sessionmaker() as db:
+            row = await db.get(Message, message_id)
+            if row is None or row.contact_id is None:
+                return
+            row.status = "failed"
+            row.last_error = "processing failed"
+            case = await db.get(Case, row.case_id) if row.case_id else None
+            variety = case.language if case is not None and case.language in VARIETIES else None
+            self._outbox.enqueue(db, contact_id=row.contact_id, channel=row.channel,
+                                 text=apology(variety), sender="bot", case_id=row.case_id,
+                                 conversation_id=row.conversation_id)
+            await db.commit()
+
+    async def _process_locked(self, key: str, message_id: int,
+                              inline: bool) -> HandleResult | None:
+        session = await self._load_session(key)
+        async with self._sessionmaker() as db:
+            row = await db.get(Message, message_id)
+            if row is None or row.status != "received" or row.contact_id is None:
+                return None  # processed meanwhile, or erased by a quick exit
+            contact = await db.get(Contact, row.contact_id)
+            assert contact is not None
+            inbound = self._inbound_from_row(row, contact)
             case_id = session.host.get("case_id") if session is not None else None
             case = await self._open_case(db, contact, case_id if isinstance(case_id, int)
                                          else None)
@@ -210,16 +334,10 @@ class DialogueManager:
                 if case is not None:
                     session.host.update(case_id=case.id, case_reference=case.reference)
                     session.language = case.language if case.language in VARIETIES else None
-            row = self._inbound_row(inbound, contact, session, case)
-            db.add(row)
-            contact.last_inbound_at = datetime.now(timezone.utc)
-            try:
-                await db.commit()
-            except IntegrityError:
-                await db.rollback()
-                logger.info("duplicate %s message ignored", inbound.channel)
-                return HandleResult(duplicate=True)
-            inbound_id, contact_id = row.id, contact.id
+            row.conversation_id = session.conversation_id
+            row.case_id = case.id if case is not None else None
+            await db.commit()
+            contact_id = contact.id
 
         result = await self._understand(session, inbound)
         # A question of the flow still waits for her answer (after an urgent handoff,
@@ -228,56 +346,107 @@ class DialogueManager:
         async with self._sessionmaker() as db:
             contact = await db.get(Contact, contact_id)
             assert contact is not None
-            if case is not None and not answering_flow:
-                outcome = await self._case_mode(db, session, contact, result, inbound)
+            outcome = await self._channel_event(db, session, contact, inbound)
+            if outcome is None:
+                if case is not None and not answering_flow:
+                    outcome = await self._case_mode(db, session, contact, result, inbound)
+                else:
+                    outcome = await self._flow_mode(db, session, contact, result, inbound)
+            session, replies = outcome.session, outcome.replies
+            if outcome.erased and inline:
+                await db.delete(contact)  # the last line travels in the answer
             else:
-                outcome = await self._flow_mode(db, session, contact, result, inbound)
-            if outcome.erased:
-                replies = await self._finish_erasure(db, contact, outcome.replies, inline)
-            else:
-                for reply in outcome.replies:
-                    self._outbox.enqueue(
-                        db, contact_id=contact.id, channel=inbound.channel, text=reply.text,
-                        sender="bot", case_id=outcome.session.host.get("case_id"),
-                        conversation_id=outcome.session.conversation_id,
-                        buttons=reply.buttons, status="inline" if inline else "pending")
-                message = await db.get(Message, inbound_id)
+                enqueued = [self._outbox.enqueue(
+                    db, contact_id=contact.id, channel=inbound.channel, text=reply.text,
+                    sender="bot", case_id=session.host.get("case_id"),
+                    conversation_id=session.conversation_id, buttons=reply.buttons,
+                    status="inline" if inline else "pending") for reply in replies]
+                message = await db.get(Message, message_id)
                 if message is not None:
                     message.status = "processed"
                     message.processed_at = datetime.now(timezone.utc)
-                    if message.case_id is None and outcome.session.host.get("case_id"):
-                        message.case_id = outcome.session.host["case_id"]
-                if outcome.wipe:
-                    await self._forget_conversation(db, contact)
-                replies = outcome.replies
+                    if message.case_id is None and session.host.get("case_id"):
+                        message.case_id = session.host["case_id"]
+                if outcome.erased:
+                    # Everything of hers is gone but the last line: the outbox erases it,
+                    # and her contact, once sent.
+                    for farewell in enqueued:
+                        farewell.kind = FAREWELL
+                    if message is not None:
+                        await db.delete(message)
+                elif outcome.wipe:
+                    # Her last line, when nothing else of hers is kept, goes once it is sent.
+                    keep = [] if inline else [m for m in enqueued if m.case_id is None]
+                    for farewell in keep:
+                        farewell.kind = FAREWELL
+                    await db.flush()
+                    await self._forget_conversation(db, contact, keep)
             await db.commit()
         if outcome.wipe or outcome.erased:
             await self._sessions.delete(key)
         else:
-            await self._save_session(key, outcome.session)
-        if not inline and replies:
-            self._outbox.wake()
-        return HandleResult(replies=replies, language=outcome.session.language)
-
-    async def _finish_erasure(self, db: AsyncSession, contact: Contact,
-                              replies: list[BotReply], inline: bool) -> list[BotReply]:
-        """Her data is gone; only the last neutral line is left to send. Inline, it travels
-        in the answer and the contact goes now; otherwise the outbox sends it and then
-        deletes the contact (see `Outbox`)."""
-        if inline:
-            await db.delete(contact)
-            return replies
-        for reply in replies:
-            self._outbox.enqueue(db, contact_id=contact.id, channel=contact.channel,
-                                 text=reply.text, sender="bot")
-        return replies
+            await self._save_session(key, session)
+        return HandleResult(replies=replies, language=session.language)
 
     async def _understand(self, session: engine.Session, inbound: InboundMessage) -> NluResult:
+        """Her words through the NLU; never a command, a location or an attachment."""
         text = inbound.text.strip()
-        result = await self._nlu.parse(text) if text else NluResult(
-            text="", language="other", language_confidence=0.0, intent="out_of_scope",
-            confidence=0.0)
-        return result
+        if text and inbound.command is None:
+            return await self._nlu.parse(text)
+        return NluResult(text="", language="other", language_confidence=0.0,
+                         intent="out_of_scope", confidence=0.0)
+
+    # --- what the channel says beyond words ----------------------------------------------
+
+    def _question(self, session: engine.Session) -> list[BotReply]:
+        reply = engine.current_question(self.flow, session)
+        if reply is None:
+            return []
+        return [BotReply(reply.text, tuple(ReplyButton(c.id, c.label) for c in reply.choices))]
+
+    async def _channel_event(self, db: AsyncSession, session: engine.Session,
+                             contact: Contact, inbound: InboundMessage) -> _Outcome | None:
+        """Commands (/start, STOP, HELP ...), attachments and locations sent without
+        words. None: her message is words (or a button) for the flow or the case."""
+        flow = self.flow
+        variety: Variety = session.language or DEFAULT_VARIETY
+        case_id = session.host.get("case_id")
+        case = await db.get(Case, case_id) if case_id else None
+        if case is not None:
+            case.last_inbound_at = datetime.now(timezone.utc)
+        if inbound.command == "stop":
+            # SMS: Twilio confirms STOP itself and would refuse any reply.
+            replies = [] if inbound.channel == "sms" else [BotReply(flow.text(
+                "quick_exit_done", variety))]
+            return _Outcome(session, replies, wipe=True)
+        if inbound.command == "help":
+            return _Outcome(session, [BotReply(flow.text("help", variety))])
+        if inbound.text.strip() and inbound.command is None or inbound.choice_id is not None:
+            return None
+        if inbound.location is not None and not inbound.media:
+            place = self._places.nearest(*inbound.location)
+            if case is not None:
+                if place is not None:
+                    await self._cases.update_from_intake(db, case, IntakeFacts(
+                        needs=(), violence=(), urgent=False, consent=case.consent,
+                        place=place_slot(place), safe_contact={}, summary=None))
+                return _Outcome(session, [BotReply(flow.text("received", variety))])
+            if engine.expected_input(flow, session) == "place" or session.node is None:
+                return None  # the flow takes it: her town, or her first message
+            if place is not None and not session.slots.get("city"):
+                session.slots["city"] = place_slot(place)
+            return _Outcome(session, [BotReply(flow.text("received", variety)),
+                                      *self._question(session)])
+        if case is not None:
+            if inbound.media:
+                return _Outcome(session, [BotReply(flow.text("received", variety))])
+            if inbound.command == "start":
+                return _Outcome(session, [BotReply(flow.text("case_ack", variety))])
+            return _Outcome(session, [])
+        if session.node is None:
+            return None  # a first message without words: the flow starts
+        ack = [BotReply(flow.text("received", variety))] if inbound.media else []
+        return _Outcome(session, [*ack, *self._question(session)])
 
     # --- after the handoff: her messages go to the case ---------------------------------
 
@@ -375,14 +544,20 @@ class DialogueManager:
                 wipe = True
         return _Outcome(session, replies, wipe=wipe and not erased, erased=erased)
 
-    async def _forget_conversation(self, db: AsyncSession, contact: Contact) -> None:
+    async def _forget_conversation(self, db: AsyncSession, contact: Contact,
+                                   keep: list[Message]) -> None:
         """After a quick exit, nothing of a conversation that did not become a case is
-        kept: its messages go, and her contact too if she has no case."""
-        await db.execute(delete(Message).where(
-            Message.contact_id == contact.id, Message.case_id.is_(None)))
+        kept: its messages go, and her contact too if she has no case. `keep`: the last
+        line still to be sent; the outbox erases it, and her contact, once sent."""
+        kept = [m.id for m in keep]
+        query = delete(Message).where(Message.contact_id == contact.id,
+                                      Message.case_id.is_(None))
+        if kept:
+            query = query.where(Message.id.not_in(kept))
+        await db.execute(query)
         cases = await db.scalar(select(func.count()).select_from(Case)
                                 .where(Case.contact_id == contact.id))
-        if not cases:
+        if not cases and not kept:
             await db.delete(contact)
 
 

@@ -19,6 +19,7 @@ CHATTY_LIBRARIES = (
     "telegram",
     "twilio",
     "twilio.http_client",
+    "aiohttp",
     "uvicorn.access",
     "multipart",
     "python_multipart",

@@ -1,7 +1,13 @@
 """The outbox: every message to her is written here before it is sent, then sent by
 the channel's sender with retries and exponential backoff. A provider that is down
 delays messages, never drops them; a permanent failure is recorded on the message
-(and so shown on her case)."""
+(and so shown on her case).
+
+A message that may not be sent now is held: she sent STOP (until START), or the
+channel's free-text window is closed (WhatsApp, 24 hours after her last message), in
+which case the channel's approved template is sent once instead. Held messages go
+back to the queue when she writes again. Delivery reports (Twilio status callbacks)
+move a sent message on to delivered, read, failed or undelivered."""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ import random
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import (
@@ -23,7 +29,7 @@ from bot.channels.base import (
     TransientSendError,
 )
 from bot.crypto import Cipher
-from bot.storage.models import Contact, Message
+from bot.storage.models import Case, Contact, Message
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +37,13 @@ MAX_ATTEMPTS = 12
 BASE_DELAY = 2.0
 MAX_DELAY = 15 * 60.0
 STALE_SENDING = timedelta(minutes=5)
+FAREWELL = "farewell"  # kind of the quick-exit line: erased with her contact once sent
+TEMPLATE = "template"  # kind of the channel's approved template (window closed)
+# How far along a sent message is: a delivery report never moves it back.
+DELIVERY_RANK = {"pending": 0, "held": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4,
+                 "undelivered": 5, "failed": 5}
+REPORTED_STATUS = {"sent": "sent", "delivered": "delivered", "read": "read",
+                   "failed": "failed", "undelivered": "undelivered", "canceled": "failed"}
 
 
 def backoff_delay(attempts: int, rng: random.Random | None = None) -> float:
@@ -42,6 +55,12 @@ def backoff_delay(attempts: int, rng: random.Random | None = None) -> float:
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
 
 
 class Outbox:
@@ -58,7 +77,7 @@ class Outbox:
     def enqueue(self, db: AsyncSession, *, contact_id: int | None, channel: str, text: str,
                 sender: str, case_id: int | None = None, conversation_id: str | None = None,
                 author_id: int | None = None, buttons: Sequence[ReplyButton] = (),
-                status: str = "pending") -> Message:
+                status: str = "pending", kind: str = "text") -> Message:
         """Add a message to the transaction. `status='inline'` records a reply that the
         webhook answer itself carries (simulator, terminal): it is not sent again."""
         payload = None
@@ -68,7 +87,7 @@ class Outbox:
         message = Message(
             contact_id=contact_id, case_id=case_id, conversation_id=conversation_id,
             channel=channel, direction="out", sender=sender, author_id=author_id,
-            kind="text", body_enc=self._cipher.encrypt(text), payload_enc=payload,
+            kind=kind, body_enc=self._cipher.encrypt(text), payload_enc=payload,
             status=status, next_attempt_at=_utcnow() if status == "pending" else None,
         )
         db.add(message)
@@ -76,6 +95,55 @@ class Outbox:
 
     def wake(self) -> None:
         self._wakeup.set()
+
+    async def release_held(self, db: AsyncSession, contact_id: int) -> int:
+        """She wrote: what was held for her goes back to the queue (in the caller's
+        transaction)."""
+        result = await db.execute(
+            update(Message).where(Message.contact_id == contact_id, Message.direction == "out",
+                                  Message.status == "held")
+            .values(status="pending", next_attempt_at=_utcnow(), last_error=None)
+            .execution_options(synchronize_session=False))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def _hold_reason(self, message: Message, contact: Contact,
+                     sender: OutboundSender) -> str | None:
+        if contact.opted_out_at is not None and message.kind != FAREWELL:
+            return "she sent STOP: held until she sends START"
+        window = sender.free_text_window
+        if window is None or message.kind == TEMPLATE:
+            return None
+        last = _aware(contact.last_inbound_at)
+        if last is None or _utcnow() - last > window:
+            return "her last message is too old for free text: held until she writes"
+        return None
+
+    async def _send_template_once(self, db: AsyncSession, message: Message,
+                                  contact: Contact) -> None:
+        """The approved template, once per closed window, so that she writes again."""
+        since = _aware(contact.last_inbound_at)
+        query = select(Message.id).where(Message.contact_id == contact.id,
+                                         Message.direction == "out", Message.kind == TEMPLATE)
+        if since is not None:
+            query = query.where(Message.created_at >= since)
+        if await db.scalar(query.limit(1)) is not None:
+            return
+        self.enqueue(db, contact_id=contact.id, channel=message.channel, text="",
+                     sender="bot", case_id=message.case_id, kind=TEMPLATE)
+        self.wake()
+
+    async def _erase_farewell(self, db: AsyncSession, message: Message,
+                              contact: Contact) -> None:
+        """After a quick exit or an erasure, the last line was all that was kept of her
+        conversation: once it is sent (or has failed), it goes, and her contact too if
+        she has no case and nothing else is kept."""
+        await db.delete(message)
+        await db.flush()
+        others = await db.scalar(select(exists().where(Message.contact_id == contact.id)))
+        cases = await db.scalar(select(func.count()).select_from(Case)
+                                .where(Case.contact_id == contact.id))
+        if not others and not cases:
+            await db.delete(contact)
 
     async def deliver(self, message_ids: Sequence[int] | None = None, *, limit: int = 100) -> int:
         """Send due messages (or the given ones). Returns how many were sent."""
@@ -118,6 +186,15 @@ class Outbox:
                 await db.commit()
                 logger.warning("outbound message %s failed: %s", message_id, message.last_error)
                 return False
+            hold = self._hold_reason(message, contact, sender)
+            if hold is not None:
+                message.status = "held"
+                message.last_error = hold
+                if contact.opted_out_at is None:
+                    await self._send_template_once(db, message, contact)
+                await db.commit()
+                logger.info("outbound message %s held on %s", message_id, message.channel)
+                return False
             buttons: tuple[ReplyButton, ...] = ()
             if message.payload_enc is not None:
                 payload = json.loads(self._cipher.decrypt(message.payload_enc))
@@ -126,6 +203,7 @@ class Outbox:
                 message_id=message.id, channel=message.channel,  # type: ignore[arg-type]
                 address=self._cipher.decrypt(contact.address_enc),
                 text=self._cipher.decrypt(message.body_enc), buttons=buttons,
+                kind="template" if message.kind == TEMPLATE else "text",
             )
             message.attempts += 1
             try:
@@ -135,7 +213,8 @@ class Outbox:
                 message.last_error = str(exc)[:200]
                 logger.warning("outbound message %s failed for good on %s", message_id,
                                message.channel)
-                await self._after_erasure(db, contact, message)
+                if message.kind == FAREWELL:
+                    await self._erase_farewell(db, message, contact)
                 await db.commit()
                 return False
             except (TransientSendError, OSError, asyncio.TimeoutError) as exc:
@@ -151,24 +230,45 @@ class Outbox:
                             message_id, message.attempts, message.channel, message.status)
                 await db.commit()
                 return False
-            message.status = "sent"
+            await db.refresh(message, ["status", "provider_message_id"])
+            if message.status == "sending":  # else a delivery report already came in
+                message.status = "sent"
             message.processed_at = _utcnow()
             message.provider_message_id = result.provider_message_id
-            await self._after_erasure(db, contact, message)
+            if message.kind == FAREWELL:
+                await self._erase_farewell(db, message, contact)
             await db.commit()
             return True
 
-    @staticmethod
-    async def _after_erasure(db: AsyncSession, contact: Contact, message: Message) -> None:
-        """She asked for erasure: once the last line to her is out, nothing of hers stays."""
-        if contact.erase_requested_at is None:
-            return
-        await db.delete(message)
-        await db.flush()
-        left = await db.scalar(select(func.count()).select_from(Message).where(
-            Message.contact_id == contact.id))
-        if not left:
-            await db.delete(contact)
+    async def record_delivery(self, channels: Sequence[str], provider_message_id: str,
+                              reported: str, error_code: str | None = None,
+                              message_id: int | None = None) -> bool:
+        """A provider's delivery report. The message is found by the provider's id, or
+        by ours (`message_id`) when the report outran the recording of the provider's
+        id. Returns whether a message was updated."""
+        status = REPORTED_STATUS.get(reported)
+        if status is None:  # queued, sending, ...: nothing new
+            return False
+        async with self._sessionmaker() as db:
+            message = await db.scalar(select(Message).where(
+                Message.channel.in_(list(channels)), Message.direction == "out",
+                Message.provider_message_id == provider_message_id))
+            if message is None and message_id is not None:
+                message = await db.scalar(select(Message).where(
+                    Message.id == message_id, Message.channel.in_(list(channels)),
+                    Message.direction == "out", Message.provider_message_id.is_(None)))
+                if message is not None:
+                    message.provider_message_id = provider_message_id
+            if message is None:
+                return False
+            if DELIVERY_RANK.get(status, 0) > DELIVERY_RANK.get(message.status, 0):
+                message.status = status
+                if status in ("failed", "undelivered"):
+                    message.last_error = f"{status} (provider error {error_code or 'unknown'})"
+                    logger.warning("outbound message %s %s on %s", message.id, status,
+                                   message.channel)
+            await db.commit()
+            return True
 
     async def requeue_stale(self) -> int:
         """Messages left 'sending' by a worker that died go back to the queue."""

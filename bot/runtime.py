@@ -10,17 +10,20 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.base import OutboundSender
+from bot.channels.catalog import ChannelCatalog, build_channels
 from bot.channels.simulator import RecordingSender
 from bot.crypto import AddressHasher, Cipher, load_keys
 from bot.dialogue import DialogueManager
 from bot.flows.registry import FlowRegistry
 from bot.handoff.cases import CaseService
 from bot.handoff.directory import CenterDirectory
+from bot.inbox import accept_telegram, after_ack
 from bot.nlu.pipeline import build_nlu
 from bot.nlu.places import Gazetteer, load_gazetteer
 from bot.nlu.result import NluBackend
@@ -60,13 +63,23 @@ class Runtime:
     cases: CaseService
     dialogue: DialogueManager
     rate_limiter: RateLimiter
-    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    channels: ChannelCatalog = field(default_factory=ChannelCatalog)
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
-    async def start_background(self) -> None:
-        """Start the loops a server runs: the outbox, the daily purge."""
+    async def start_background(self, *, telegram_polling: bool = False) -> None:
+        """Start the loops a server runs: the outbox, the messages stored but not yet
+        processed (a crash), the daily purge, and Telegram polling when asked for."""
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
+        self._tasks.append(asyncio.create_task(self.dialogue.process_pending(),
+                                               name="pending inbound"))
         self._tasks.append(asyncio.create_task(
             run_daily(self.sessionmaker, self.settings.retention_days), name="purge"))
+        if telegram_polling and self.channels.telegram is not None:
+            async def receive(update: Any) -> None:
+                await after_ack(self, await accept_telegram(self, update))
+
+            self._tasks.append(asyncio.create_task(self.channels.telegram.poll(receive),
+                                                   name="telegram polling"))
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -75,6 +88,7 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        await self.channels.aclose()
         await self.sessions.close()
         await self.db_engine.dispose()
 
@@ -106,6 +120,8 @@ def build_runtime(settings: Settings, *, senders: list[OutboundSender] | None = 
 
     directory = CenterDirectory(sessionmaker)
     all_senders: list[OutboundSender] = [RecordingSender("simulator"), RecordingSender("terminal")]
+    channels = build_channels(settings)
+    all_senders.extend(channels.senders)
     all_senders.extend(senders or [])
     outbox = Outbox(sessionmaker, cipher, {s.channel: s for s in all_senders})
     cases = CaseService(cipher, directory, outbox)
@@ -118,4 +134,5 @@ def build_runtime(settings: Settings, *, senders: list[OutboundSender] | None = 
     return Runtime(settings=settings, db_engine=db_engine, sessionmaker=sessionmaker,
                    cipher=cipher, hasher=hasher, sessions=sessions, locks=locks, redis=redis,
                    nlu=nlu, places=places, flows=flows, directory=directory, outbox=outbox,
-                   cases=cases, dialogue=dialogue, rate_limiter=rate_limiter)
+                   cases=cases, dialogue=dialogue, rate_limiter=rate_limiter,
+                   channels=channels)

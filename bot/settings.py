@@ -7,6 +7,7 @@ variable, e.g. ``setting PORT: Input should be a valid integer``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -69,6 +70,18 @@ class Settings(BaseSettings):
     nlu_cache_dir: Path | None = None  # default: var_dir/nlu
     rasa_url: str = ""  # a Rasa server's base URL: intents come from its /model/parse
 
+    # Channels (a channel whose settings are absent is off; README "Connecting ...")
+    telegram_bot_token: str = Field(default="", repr=False)
+    telegram_webhook_secret: str = Field(default="", repr=False)
+    telegram_api_base_url: str = "https://api.telegram.org/bot"  # python-telegram-bot form
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = Field(default="", repr=False)
+    twilio_sms_from: str = ""
+    twilio_whatsapp_from: str = ""
+    twilio_messaging_service_sid: str = ""
+    twilio_api_base_url: str = ""  # empty: Twilio's own API
+    twilio_whatsapp_template_sid: str = ""
+
     log_level: str = "INFO"
 
     @field_validator("database_url")
@@ -95,6 +108,29 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
 
+    @field_validator("telegram_api_base_url", "twilio_api_base_url")
+    @classmethod
+    def _api_base_url(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("must be 1-256 characters among A-Z, a-z, 0-9, _ and - "
+                             "(Telegram's rule for secret_token)")
+        return value
+
+    @field_validator("twilio_whatsapp_from")
+    @classmethod
+    def _whatsapp_from(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith("whatsapp:"):
+            value = "whatsapp:" + value
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -102,6 +138,21 @@ class Settings(BaseSettings):
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token)
+
+    def twilio_channel_missing(self, channel: str) -> list[str]:
+        """The settings a Twilio channel (`sms` or `whatsapp`) still needs; empty: on."""
+        missing = [name for name, value in (("TWILIO_ACCOUNT_SID", self.twilio_account_sid),
+                                            ("TWILIO_AUTH_TOKEN", self.twilio_auth_token))
+                   if not value]
+        sender = self.twilio_sms_from if channel == "sms" else self.twilio_whatsapp_from
+        if not sender and not self.twilio_messaging_service_sid:
+            missing.append(("TWILIO_SMS_FROM" if channel == "sms" else "TWILIO_WHATSAPP_FROM")
+                           + " or TWILIO_MESSAGING_SERVICE_SID")
+        return missing
 
     @property
     def effective_database_url(self) -> str:

@@ -38,3 +38,29 @@ def test_a_wrong_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str, va
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError, match=message):
         Settings.from_env()
+
+
+def test_channel_settings_and_secrets_stay_out_of_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:very-secret-token")
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "hook_secret-1")
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "twilio-secret-token")
+    monkeypatch.setenv("TWILIO_WHATSAPP_FROM", "+212500000002")
+    settings = Settings.from_env()
+    assert settings.twilio_whatsapp_from == "whatsapp:+212500000002"
+    assert settings.telegram_enabled
+    assert settings.twilio_channel_missing("sms") == [
+        "TWILIO_ACCOUNT_SID", "TWILIO_SMS_FROM or TWILIO_MESSAGING_SERVICE_SID"]
+    for secret in ("very-secret-token", "hook_secret-1", "twilio-secret-token"):
+        assert secret not in repr(settings)
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("TELEGRAM_WEBHOOK_SECRET", "has spaces", "setting TELEGRAM_WEBHOOK_SECRET: Value error"),
+    ("TELEGRAM_API_BASE_URL", "api.telegram.org/bot", "setting TELEGRAM_API_BASE_URL: Value"),
+    ("TWILIO_API_BASE_URL", "ftp://x", "setting TWILIO_API_BASE_URL: Value error"),
+])
+def test_a_wrong_channel_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str,
+                                          value: str, message: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env()

@@ -5,10 +5,15 @@ with the rest of Amane. A channel authenticates and parses its wire format into 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Protocol
+from datetime import datetime, timedelta, timezone
+from typing import Literal, Protocol
 
 from bot.types import Channel
+
+Command = Literal["start", "stop", "help"]
+"""A channel-level command: Telegram's /start, /stop, /help; Twilio's START, STOP, HELP
+keywords. `stop` is a quick exit (and, on SMS and WhatsApp, no more sends until
+`start`)."""
 
 
 def _now() -> datetime:
@@ -31,6 +36,7 @@ class InboundMessage:
     choice_id: str | None = None  # a pressed button
     location: tuple[float, float] | None = None
     media: tuple[Media, ...] = ()
+    command: Command | None = None
     received_at: datetime = field(default_factory=_now)
 
 
@@ -49,6 +55,7 @@ class OutboundMessage:
     address: str
     text: str
     buttons: tuple[ReplyButton, ...] = ()
+    kind: Literal["text", "template"] = "text"  # template: the channel's approved template
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +72,14 @@ class PermanentSendError(Exception):
 
 
 class OutboundSender(Protocol):
-    """Sends one message on one channel. Never logs the text or the address."""
+    """Sends one message on one channel. Never logs the text or the address.
+
+    `free_text_window`: how long after her last message free text may be sent (WhatsApp:
+    24 hours); None: no limit. Outside it the outbox holds the message and sends the
+    channel's approved template instead (`kind="template"`)."""
 
     channel: Channel
+    free_text_window: timedelta | None
 
     async def send(self, message: OutboundMessage) -> SendResult: ...
 

@@ -4,6 +4,7 @@ and its outbox of what was sent to her later (a counselor's reply)."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -47,6 +48,8 @@ class SimulatorRequest(BaseModel):
 class RecordingSender:
     """For the simulator and the terminal, sending is recording: the simulator's outbox
     endpoint and `run_bot.py chat` read the sent rows from the database."""
+
+    free_text_window: timedelta | None = None
 
     def __init__(self, channel: Channel) -> None:
         self.channel = channel

@@ -465,6 +465,17 @@ class _Run:
         self.answer(node)
 
 
+def current_question(flow: Flow, session: Session) -> Reply | None:
+    """The question she is at, asked again as it was (after an attachment, /start):
+    None when she is at no question. Pure."""
+    node = flow.nodes.get(session.node or "")
+    if node is None or node.ask is None or session.status != "active":
+        return None
+    working = Session.from_dict(copy.deepcopy(session.to_dict()))
+    return _Run(flow, working, Input(language=session.language or DEFAULT_VARIETY)
+                ).reply_for_ask(node)
+
+
 def run(flow: Flow, session: Session, inp: Input) -> tuple[Session, list[Event]]:
     """Advance one conversation by one message. Pure: the given session is not modified."""
     working = Session.from_dict(copy.deepcopy(session.to_dict()))

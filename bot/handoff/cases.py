@@ -197,7 +197,6 @@ class CaseService:
                 case.status, case.outcome, case.closed_at = "closed", ERASED, now
             audit.record(db, "her.erased", actor="bot", case_reference=case.reference)
         await db.execute(delete(Message).where(Message.contact_id == contact.id))
-        contact.erase_requested_at = now
         if not cases:
             audit.record(db, "her.erased", actor="bot")
         logger.info("erasure done for %d case(s)", len(cases))
@@ -329,13 +328,25 @@ class CaseService:
         if with_messages:
             rows = (await db.scalars(select(Message).where(Message.case_id == case.id)
                                      .order_by(Message.id))).all()
-            data["messages"] = [{
-                "id": m.id,
-                "direction": m.direction,
-                "sender": m.sender,
-                "kind": m.kind,
-                "text": self._cipher.decrypt_optional(m.body_enc),
-                "at": _aware(m.created_at),
-                "status": m.status,
-            } for m in rows]
+            data["messages"] = [self._message_view(m) for m in rows]
         return data
+
+    def _message_view(self, message: Message) -> dict[str, Any]:
+        """One message as the counselor sees it: with its delivery state (and why it
+        failed or is held), and what she attached (media, a shared location)."""
+        view: dict[str, Any] = {
+            "id": message.id,
+            "direction": message.direction,
+            "sender": message.sender,
+            "kind": message.kind,
+            "text": self._cipher.decrypt_optional(message.body_enc),
+            "at": _aware(message.created_at),
+            "status": message.status,
+            "error": message.last_error if message.status in ("failed", "undelivered",
+                                                               "held") else None,
+        }
+        if message.direction == "in" and message.payload_enc is not None:
+            payload = json.loads(self._cipher.decrypt(message.payload_enc))
+            view["media"] = payload.get("media", [])
+            view["location"] = payload.get("location")
+        return view

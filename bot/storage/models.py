@@ -109,9 +109,8 @@ class Contact(Base):
     address_enc: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_inbound_at: Mapped[datetime | None] = mapped_column(default=None)
-    # She asked that her data be erased: everything else is gone; this row only waits
-    # for the last neutral line to be sent to her, then it is deleted too.
-    erase_requested_at: Mapped[datetime | None] = mapped_column(default=None)
+    # She sent STOP on SMS/WhatsApp: nothing is sent to her until she sends START.
+    opted_out_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Case(Base):
@@ -186,7 +185,9 @@ class Message(Base):
     body_enc: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     payload_enc: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     provider_message_id: Mapped[str | None] = mapped_column(String(128), default=None)
-    # inbound: received -> processed ; outbound: pending -> sent -> delivered | failed
+    # inbound: received -> processed | failed ;
+    # outbound: pending -> sending -> sent -> delivered -> read, or failed | undelivered;
+    # held: not sendable now (WhatsApp 24-hour window closed, or she sent STOP)
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)

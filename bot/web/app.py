@@ -8,19 +8,21 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from bot.runtime import Runtime
-from bot.web import api, simulator
+from bot.web import api, simulator, webhooks
 from bot.web.errors import install_error_handlers
 from bot.web.security import SecurityHeadersMiddleware
 
 
-def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
+def create_app(runtime: Runtime, *, background: bool = True,
+               telegram_polling: bool = False) -> FastAPI:
     """The web app over a built runtime. `background=False` leaves the outbox loop off
-    (tests drive it by hand)."""
+    (tests drive it by hand); `telegram_polling` fetches Telegram updates instead of
+    waiting for the webhook."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if background:
-            await runtime.start_background()
+            await runtime.start_background(telegram_polling=telegram_polling)
         try:
             yield
         finally:
@@ -44,5 +46,6 @@ def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
         app.include_router(simulator.router)
     else:
         app.include_router(simulator.disabled_router())
+    app.include_router(webhooks.router)
     app.include_router(api.router)
     return app

@@ -45,7 +45,6 @@ def upgrade() -> None:
     sa.Column('address_enc', sa.LargeBinary(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_inbound_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('erase_requested_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contacts')),
     sa.UniqueConstraint('channel', 'address_hash', name=op.f('uq_contacts_channel_address_hash'))
     )

@@ -1,0 +1,63 @@
+"""The inbox: where the transports (webhooks, Telegram polling) hand what a channel
+adapter parsed. `accept_*` stores her message and returns once it is committed, so the
+transport may acknowledge it to the provider; `after_ack` does the rest (answer a
+button press, process the message, send the replies) after the acknowledgement.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from telegram import Update
+
+from bot.channels.telegram import group_refusal, read_update
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    message_id: int | None = None  # the stored row, to process after the acknowledgement
+    duplicate: bool = False  # a redelivery of a message already stored
+    ignored: str | None = None  # why nothing was stored
+    callback_query_id: str | None = None  # Telegram: a button press to answer
+    refuse_chat_id: int | None = None  # Telegram: a group chat, refused politely
+
+    def summary(self) -> dict[str, object]:
+        """The acknowledgement's body: nothing about her."""
+        if self.ignored is not None:
+            return {"ok": True, "ignored": self.ignored}
+        return {"ok": True, "duplicate": self.duplicate}
+
+
+async def accept_telegram(runtime: Runtime, update: Update) -> Accepted:
+    event = read_update(update)
+    if event.refuse_chat_id is not None:
+        return Accepted(ignored="group chat", refuse_chat_id=event.refuse_chat_id)
+    if event.inbound is None:
+        return Accepted(ignored=event.ignored, callback_query_id=event.callback_query_id)
+    message_id = await runtime.dialogue.accept(event.inbound)
+    return Accepted(message_id=message_id, duplicate=message_id is None,
+                    callback_query_id=event.callback_query_id)
+
+
+async def after_ack(runtime: Runtime, accepted: Accepted) -> None:
+    """After the acknowledgement: never raises (the message is stored; a failure is
+    logged, and she gets an apology from the dialogue manager)."""
+    telegram = runtime.channels.telegram
+    try:
+        if telegram is not None and accepted.callback_query_id is not None:
+            await telegram.answer_callback(accepted.callback_query_id)
+        if telegram is not None and accepted.refuse_chat_id is not None:
+            texts = runtime.flows.get(runtime.settings.default_flow).texts["private_only"]
+            await telegram.refuse_chat(accepted.refuse_chat_id, group_refusal(texts))
+        if accepted.message_id is not None:
+            await runtime.dialogue.process(accepted.message_id)
+    except Exception:  # the dispatch boundary: one failure must not stop the bot
+        logger.exception("processing after acknowledgement failed (message %s)",
+                         accepted.message_id)
