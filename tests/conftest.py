@@ -54,6 +54,7 @@ def offline() -> Iterator[None]:
 
 
 TABLES = ("audit_events", "messages", "cases", "api_tokens", "accounts", "contacts",
+          "console_sessions", "case_notes", "case_events", "canned_replies", "flow_versions",
           "centers")
 
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from bot.runtime import Runtime
 from bot.web import api, simulator
+from bot.web.console import install_console
 from bot.web.errors import install_error_handlers
 
 
@@ -18,6 +19,7 @@ def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.flow_versions.refresh()  # the flows admins published
         if background:
             await runtime.start_background()
         try:
@@ -39,4 +41,5 @@ def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
     else:
         app.include_router(simulator.disabled_router())
     app.include_router(api.router)
+    install_console(app)
     return app
