@@ -113,6 +113,8 @@ def publish_after_commit(db: AsyncSession, notifier: CaseNotifier,
     """Publish `notices` once the session's transaction commits; drop them if it does
     not."""
     sync: Session = db.sync_session
+    if not sync.in_transaction():
+        sync.begin()  # so that a rollback, even of nothing else, drops the notices
     pending: list[tuple[CaseNotifier, CaseNotice]] | None = sync.info.get(_PENDING_KEY)
     if pending is None:
         pending = sync.info[_PENDING_KEY] = []

@@ -24,7 +24,7 @@ from bot.intent_examples import ExampleError, add_example, read_examples
 from bot.runtime import Runtime
 from bot.storage.models import Account, AuditEvent, CannedReply, Center
 from bot.types import INTENTS, ROLES, SERVICES, VARIETIES
-from bot.web.console.auth import AdminDep, ConsoleDenied, ConsoleUser, revoke_account_sessions
+from bot.web.console.auth import undo, AdminDep, ConsoleDenied, ConsoleUser, revoke_account_sessions
 from bot.web.console.pages import render, see_other
 from bot.web.deps import DbDep, RuntimeDep
 
@@ -190,7 +190,7 @@ async def add_account(request: Request, db: DbDep, user: AdminDep,
         account = await create_account(db, username=username, password=password, role=role,
                                        center_id=center_id or None)
     except AccountError as exc:
-        await db.rollback()
+        await undo(db, user)
         return await _accounts_page(request, db, user, error=str(exc), status_code=400)
     audit.record(db, "account.created", account=user.account, account_id=account.id,
                  role=account.role, center_id=account.center_id)

@@ -132,6 +132,13 @@ def require_console_account(*roles: str) -> Callable[..., Awaitable[ConsoleUser]
     return dependency
 
 
+async def undo(db: AsyncSession, user: ConsoleUser) -> None:
+    """Roll back a failed action and reload the account (rolling back expires every
+    loaded object; the page about to explain the failure still shows who is logged in)."""
+    await db.rollback()
+    await db.refresh(user.account)
+
+
 CounselorDep = Annotated[ConsoleUser, Depends(require_console_account("counselor", "admin"))]
 AdminDep = Annotated[ConsoleUser, Depends(require_console_account("admin"))]
 AnyRoleDep = Annotated[ConsoleUser, Depends(require_console_account())]

@@ -20,7 +20,7 @@ from bot.handoff.history import moves_of
 from bot.runtime import Runtime
 from bot.storage.models import Account, CannedReply, Case, CaseNote, Center, Contact
 from bot.types import SERVICES, VARIETIES
-from bot.web.console.auth import ConsoleDenied, ConsoleUser, CounselorDep
+from bot.web.console.auth import undo, ConsoleDenied, ConsoleUser, CounselorDep
 from bot.web.console.pages import aware, render, see_other
 from bot.web.deps import DbDep, RuntimeDep
 
@@ -125,7 +125,7 @@ async def claim(request: Request, reference: Reference, runtime: RuntimeDep, db:
     try:
         await runtime.cases.claim(db, user.account, case.reference)
     except CaseConflict:
-        await db.rollback()
+        await undo(db, user)
         case = await _case(runtime, db, user, reference)
         return await case_page(request, runtime, db, user, case, error="claimed_by_other",
                                status_code=409)
@@ -141,7 +141,7 @@ async def reply(request: Request, reference: Reference, runtime: RuntimeDep, db:
     try:
         message = await runtime.cases.send_to_her(db, user.account, case.reference, text)
     except (CaseConflict, ValueError) as exc:
-        await db.rollback()
+        await undo(db, user)
         case = await _case(runtime, db, user, reference)
         return await case_page(request, runtime, db, user, case, error=str(exc), draft=text,
                                status_code=409 if isinstance(exc, CaseConflict) else 400)
@@ -178,7 +178,7 @@ async def transfer(request: Request, reference: Reference, runtime: RuntimeDep, 
     try:
         await runtime.transfers.transfer(db, user.account, case.reference, center_id, reason)
     except (CaseConflict, ValueError) as exc:
-        await db.rollback()
+        await undo(db, user)
         case = await _case(runtime, db, user, reference)
         return await case_page(request, runtime, db, user, case, error=str(exc), service="",
                                status_code=409 if isinstance(exc, CaseConflict) else 400)
@@ -196,7 +196,7 @@ async def close(request: Request, reference: Reference, runtime: RuntimeDep, db:
     try:
         await runtime.cases.close(db, user.account, case.reference, outcome)
     except (CaseConflict, ValueError) as exc:
-        await db.rollback()
+        await undo(db, user)
         case = await _case(runtime, db, user, reference)
         return await case_page(request, runtime, db, user, case, error=str(exc),
                                status_code=409 if isinstance(exc, CaseConflict) else 400)

@@ -16,7 +16,7 @@ from bot.flows.rehearsal import rehearse
 from bot.flows.versions import MAX_SOURCE, validate
 from bot.nlu.variety import choose_reply_variety
 from bot.runtime import Runtime
-from bot.web.console.auth import AdminDep, ConsoleDenied, ConsoleUser
+from bot.web.console.auth import undo, AdminDep, ConsoleDenied, ConsoleUser
 from bot.web.console.pages import render, see_other
 from bot.web.deps import DbDep, RuntimeDep
 
@@ -76,7 +76,7 @@ async def save(request: Request, name: FlowName, runtime: RuntimeDep, db: DbDep,
     try:
         version = await runtime.flow_versions.save_draft(db, user.account, name, source, note)
     except FlowError as exc:
-        await db.rollback()
+        await undo(db, user)
         return await _editor(request, runtime, db, user, name, source=source,
                              problems=exc.problems, status_code=400)
     await db.commit()
@@ -109,7 +109,7 @@ async def publish(request: Request, name: FlowName, runtime: RuntimeDep, db: DbD
     except LookupError:
         raise ConsoleDenied(404, "not_found") from None
     except FlowError as exc:
-        await db.rollback()
+        await undo(db, user)
         return await _editor(request, runtime, db, user, name, number=number,
                              problems=exc.problems, status_code=400)
     await db.commit()
