@@ -174,6 +174,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     base = f"http://{host}:{port}"
     print(f"Amane is listening on {base}")
     print(f"  counselor API and its documentation: {base}/docs")
+    print(f"  console: {base}/console/ (log in with an account made by "
+          "`run_bot.py users add ... --role admin`)")
     if settings.simulator_enabled:
         print(f"  simulator: curl -s {base}/webhooks/simulator -H 'content-type: application/json'"
               " -d '{\"sender\": \"amina\", \"text\": \"salam\"}'")

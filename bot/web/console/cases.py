@@ -6,6 +6,7 @@ showing it in full is a separate POST, audited."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -93,13 +94,8 @@ async def case_page(request: Request, runtime: Runtime, db: AsyncSession, user: 
         "deadline": deadline, "max_text": MAX_COUNSELOR_TEXT, "max_note": MAX_NOTE,
         "created_at": aware(case.created_at),
     }
-    if deadline is not None:
-        from datetime import datetime, timezone
-
-        context["time_left"] = int((deadline - datetime.now(timezone.utc)).total_seconds()
-                                   // 60)
-    else:
-        context["time_left"] = None
+    context["time_left"] = None if deadline is None else int(
+        (deadline - datetime.now(timezone.utc)).total_seconds() // 60)
     return render(request, "case.html", context, status_code=status_code, user=user)
 
 
@@ -114,6 +110,16 @@ async def show(request: Request, reference: Reference, runtime: RuntimeDep, db: 
     return page
 
 
+async def _refused(request: Request, runtime: Runtime, db: AsyncSession, user: ConsoleUser,
+                   reference: str, exc: Exception, **page: Any) -> HTMLResponse:
+    """The action failed: nothing of it is kept; the case page says why (409 when the
+    case's state forbids it, 400 for bad input)."""
+    await undo(db, user)
+    case = await _case(runtime, db, user, reference)
+    return await case_page(request, runtime, db, user, case, error=page.pop("error", str(exc)),
+                           status_code=409 if isinstance(exc, CaseConflict) else 400, **page)
+
+
 def _back(case: Case, done: str) -> Response:
     return see_other(f"/console/cases/{case.reference}?done={done}")
 
@@ -124,11 +130,9 @@ async def claim(request: Request, reference: Reference, runtime: RuntimeDep, db:
     case = await _case(runtime, db, user, reference)
     try:
         await runtime.cases.claim(db, user.account, case.reference)
-    except CaseConflict:
-        await undo(db, user)
-        case = await _case(runtime, db, user, reference)
-        return await case_page(request, runtime, db, user, case, error="claimed_by_other",
-                               status_code=409)
+    except CaseConflict as exc:
+        return await _refused(request, runtime, db, user, reference, exc,
+                              error="claimed_by_other")
     await db.commit()
     return _back(case, "claimed")
 
@@ -141,10 +145,7 @@ async def reply(request: Request, reference: Reference, runtime: RuntimeDep, db:
     try:
         message = await runtime.cases.send_to_her(db, user.account, case.reference, text)
     except (CaseConflict, ValueError) as exc:
-        await undo(db, user)
-        case = await _case(runtime, db, user, reference)
-        return await case_page(request, runtime, db, user, case, error=str(exc), draft=text,
-                               status_code=409 if isinstance(exc, CaseConflict) else 400)
+        return await _refused(request, runtime, db, user, reference, exc, draft=text)
     await db.commit()
     await runtime.outbox.deliver([message.id])
     return _back(case, "sent")
@@ -178,10 +179,7 @@ async def transfer(request: Request, reference: Reference, runtime: RuntimeDep, 
     try:
         await runtime.transfers.transfer(db, user.account, case.reference, center_id, reason)
     except (CaseConflict, ValueError) as exc:
-        await undo(db, user)
-        case = await _case(runtime, db, user, reference)
-        return await case_page(request, runtime, db, user, case, error=str(exc), service="",
-                               status_code=409 if isinstance(exc, CaseConflict) else 400)
+        return await _refused(request, runtime, db, user, reference, exc, service="")
     await db.commit()
     if user.account.role == "admin":
         return _back(case, "transferred")
@@ -196,10 +194,7 @@ async def close(request: Request, reference: Reference, runtime: RuntimeDep, db:
     try:
         await runtime.cases.close(db, user.account, case.reference, outcome)
     except (CaseConflict, ValueError) as exc:
-        await undo(db, user)
-        case = await _case(runtime, db, user, reference)
-        return await case_page(request, runtime, db, user, case, error=str(exc),
-                               status_code=409 if isinstance(exc, CaseConflict) else 400)
+        return await _refused(request, runtime, db, user, reference, exc)
     await db.commit()
     return _back(case, "closed")
 
