@@ -48,7 +48,7 @@ def _parse_block(block: str) -> list[str]:
 
 def read_examples(directory: Path) -> dict[str, IntentExamples]:
     """Every intent's examples, from every `*.yml` / `*.yaml` file in `directory`."""
-    result = {intent: IntentExamples(intent) for intent in INTENTS}
+    result: dict[str, IntentExamples] = {intent: IntentExamples(intent) for intent in INTENTS}
     if not directory.is_dir():
         return result
     for path in sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")]):

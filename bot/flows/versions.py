@@ -113,9 +113,10 @@ class FlowVersions:
     async def refresh(self) -> bool:
         """Load versions published since the last look; True when something changed."""
         async with self._sessionmaker() as db:
-            marker = tuple((await db.execute(
+            count, last = (await db.execute(
                 select(func.count(FlowVersion.id), func.max(FlowVersion.published_at))
-                .where(FlowVersion.published_at.is_not(None)))).one())
+                .where(FlowVersion.published_at.is_not(None)))).one()
+            marker: tuple[int, datetime | None] = (int(count or 0), last)
             if marker == self._seen:
                 return False
             names = (await db.scalars(select(FlowVersion.flow_name).distinct().where(
@@ -130,7 +131,7 @@ class FlowVersions:
                 logger.error("flow '%s' version %d no longer validates; keeping the "
                              "previous one: %s", version.flow_name, version.number,
                              "; ".join(exc.problems[:3]))
-        self._seen = (int(marker[0]), marker[1])  # type: ignore[arg-type]
+        self._seen = marker
         return True
 
     async def run(self, interval: float) -> None:

@@ -24,7 +24,7 @@ from bot.intent_examples import ExampleError, add_example, read_examples
 from bot.runtime import Runtime
 from bot.storage.models import Account, AuditEvent, CannedReply, Center
 from bot.types import INTENTS, ROLES, SERVICES, VARIETIES
-from bot.web.console.auth import undo, AdminDep, ConsoleDenied, ConsoleUser, revoke_account_sessions
+from bot.web.console.auth import AdminDep, ConsoleDenied, ConsoleUser, revoke_account_sessions, undo
 from bot.web.console.pages import render, see_other
 from bot.web.deps import DbDep, RuntimeDep
 
@@ -259,7 +259,7 @@ async def assign_center(request: Request, account_id: int, db: DbDep, user: Admi
 
 def _canned_values(form: Any) -> tuple[str, dict[str, str], list[str]]:
     title = str(form.get("title") or "").strip()
-    texts = {v: str(form.get(f"text_{v}") or "").strip() for v in VARIETIES}
+    texts: dict[str, str] = {v: str(form.get(f"text_{v}") or "").strip() for v in VARIETIES}
     problems = []
     if not title or len(title) > 120:
         problems.append("title: 1 to 120 characters")

@@ -21,7 +21,7 @@ from bot.handoff.history import moves_of
 from bot.runtime import Runtime
 from bot.storage.models import Account, CannedReply, Case, CaseNote, Center, Contact
 from bot.types import SERVICES, VARIETIES
-from bot.web.console.auth import undo, ConsoleDenied, ConsoleUser, CounselorDep
+from bot.web.console.auth import ConsoleDenied, ConsoleUser, CounselorDep, undo
 from bot.web.console.pages import aware, render, see_other
 from bot.web.deps import DbDep, RuntimeDep
 

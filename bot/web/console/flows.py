@@ -16,7 +16,7 @@ from bot.flows.rehearsal import rehearse
 from bot.flows.versions import MAX_SOURCE, validate
 from bot.nlu.variety import choose_reply_variety
 from bot.runtime import Runtime
-from bot.web.console.auth import undo, AdminDep, ConsoleDenied, ConsoleUser
+from bot.web.console.auth import AdminDep, ConsoleDenied, ConsoleUser, undo
 from bot.web.console.pages import render, see_other
 from bot.web.deps import DbDep, RuntimeDep
 

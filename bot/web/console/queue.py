@@ -7,7 +7,6 @@ urgency (never her words); the page then reloads the rows it may see.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence

@@ -113,7 +113,7 @@ SCREENS = {"ar": {"width": 1280, "height": 800}, "fr": {"width": 390, "height": 
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", ["ar", "fr"])
 async def test_counselor_sees_a_case_arrive_replies_closes_and_transfers(
-        lang: str, runtime: Runtime, live_server: str, chromium: Any) -> None:
+        lang: str, chromium: Any, runtime: Runtime, live_server: str) -> None:
     await add_account(runtime, "salma", "counselor", "sample-09581-emf")
     labels = LABELS[lang]
     context = await chromium.new_context(viewport=SCREENS[lang],
