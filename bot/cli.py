@@ -196,6 +196,7 @@ async def _chat(settings: Settings, sender: str) -> int:
 
     await upgrade_async(settings.effective_database_url)
     runtime = build_runtime(settings)
+    await runtime.flow_versions.refresh()  # the flows admins published in the console
     print("Amane in the terminal. Write as she would; Ctrl-D to leave. "
           "Counselor replies appear here too.\n")
     last_seen = 0
