@@ -226,6 +226,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     base = f"http://{host}:{port}"
     print(f"Amane is listening on {base}")
     print(f"  counselor API: {base}/api/v1 (described at {base}/openapi.json)")
+    print(f"  console: {base}/console/ (log in with an account made by "
+          "`run_bot.py users add ... --role admin`)")
     if settings.simulator_enabled:
         print(f"  simulator: curl -s {base}/webhooks/simulator -H 'content-type: application/json'"
               " -d '{\"sender\": \"amina\", \"text\": \"salam\"}'")
@@ -248,6 +250,7 @@ async def _chat(settings: Settings, sender: str) -> int:
 
     await upgrade_async(settings.effective_database_url)
     runtime = build_runtime(settings)
+    await runtime.flow_versions.refresh()  # the flows admins published in the console
     print("Amane in the terminal. Write as she would; Ctrl-D to leave. "
           "Counselor replies appear here too.\n")
     last_seen = 0

@@ -83,6 +83,32 @@ def place_slot(place: Place) -> dict[str, Any]:
             "lat": place.lat, "lon": place.lon}
 
 
+def engine_input(flow: Flow, session: engine.Session, result: NluResult,
+                 inbound: InboundMessage, variety: Variety, places: PlaceFinder) -> engine.Input:
+    """Her message as the flow engine sees it: the NLU's reading, her town, her needs.
+    Shared by the dialogue and the console's rehearsal of a draft flow."""
+    place: Place | None = None
+    if inbound.location is not None:
+        place = places.nearest(*inbound.location)
+    elif engine.expected_input(flow, session) == "place" and inbound.text.strip():
+        place = places.lookup(inbound.text)
+    if place is None and result.place is not None:
+        place = result.place.place
+    needs = tuple(intent for intent, score in result.intent_ranking
+                  if intent in NEEDS and score >= NEED_CONFIDENCE)
+    if result.intent in NEEDS and result.intent not in needs:
+        needs = (result.intent, *needs)
+    return engine.Input(
+        text=inbound.text, language=variety, choice_id=inbound.choice_id,
+        intent=result.intent, intent_confidence=result.confidence,
+        urgent=result.urgent or result.intent == "emergency",
+        quick_exit=(result.intent == "quick_exit"
+                    and result.confidence >= QUICK_EXIT_CONFIDENCE),
+        needs=needs, violence=result.violence,
+        place=place_slot(place) if place is not None else None,
+    )
+
+
 class DialogueManager:
     def __init__(self, *, sessionmaker: async_sessionmaker[AsyncSession],
                  sessions: SessionStore, locks: ConversationLock, nlu: NluBackend,
@@ -458,6 +484,7 @@ class DialogueManager:
         case = await db.get(Case, session.host["case_id"])
         assert case is not None
         case.last_inbound_at = datetime.now(timezone.utc)
+        self._cases.notify(db, case, "message")
         quick = engine.is_quick_exit(flow, inbound.text) or (
             result.intent == "quick_exit" and result.confidence >= QUICK_EXIT_CONFIDENCE)
         if quick:
@@ -486,27 +513,7 @@ class DialogueManager:
 
     def _input(self, session: engine.Session, result: NluResult, inbound: InboundMessage,
                variety: Variety) -> engine.Input:
-        flow = self.flow
-        place: Place | None = None
-        if inbound.location is not None:
-            place = self._places.nearest(*inbound.location)
-        elif engine.expected_input(flow, session) == "place" and inbound.text.strip():
-            place = self._places.lookup(inbound.text)
-        if place is None and result.place is not None:
-            place = result.place.place
-        needs = tuple(intent for intent, score in result.intent_ranking
-                      if intent in NEEDS and score >= NEED_CONFIDENCE)
-        if result.intent in NEEDS and result.intent not in needs:
-            needs = (result.intent, *needs)
-        return engine.Input(
-            text=inbound.text, language=variety, choice_id=inbound.choice_id,
-            intent=result.intent, intent_confidence=result.confidence,
-            urgent=result.urgent or result.intent == "emergency",
-            quick_exit=(result.intent == "quick_exit"
-                        and result.confidence >= QUICK_EXIT_CONFIDENCE),
-            needs=needs, violence=result.violence,
-            place=place_slot(place) if place is not None else None,
-        )
+        return engine_input(self.flow, session, result, inbound, variety, self._places)
 
     async def _flow_mode(self, db: AsyncSession, session: engine.Session, contact: Contact,
                          result: NluResult, inbound: InboundMessage) -> _Outcome:

@@ -21,13 +21,18 @@ from bot.channels.simulator import RecordingSender
 from bot.crypto import AddressHasher, Cipher, load_keys
 from bot.dialogue import DialogueManager
 from bot.flows.registry import FlowRegistry
+from bot.flows.versions import FlowVersions
 from bot.handoff.cases import CaseService
 from bot.handoff.directory import CenterDirectory
+from bot.handoff.sla import SlaMonitor, SlaPolicy
+from bot.handoff.transfers import TransferService
 from bot.inbox import accept_telegram, after_ack
+from bot.intent_examples import IntentTrainer, UnavailableTrainer
 from bot.nlu.pipeline import build_nlu
 from bot.nlu.places import Gazetteer, load_gazetteer
 from bot.nlu.result import NluBackend
 from bot.nlu.variety import choose_reply_variety
+from bot.notify import CaseNotifier, MemoryCaseNotifier
 from bot.outbox import Outbox
 from bot.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from bot.retention import run_daily
@@ -63,15 +68,25 @@ class Runtime:
     cases: CaseService
     dialogue: DialogueManager
     rate_limiter: RateLimiter
+    notifier: CaseNotifier
+    transfers: TransferService
+    sla: SlaMonitor
+    flow_versions: FlowVersions
+    nlu_trainer: IntentTrainer
     channels: ChannelCatalog = field(default_factory=ChannelCatalog)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     async def start_background(self, *, telegram_polling: bool = False) -> None:
         """Start the loops a server runs: the outbox, the messages stored but not yet
-        processed (a crash), the daily purge, and Telegram polling when asked for."""
+        processed (a crash), the SLA check, the refresh of published flows, the daily
+        purge, and Telegram polling when asked for."""
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
         self._tasks.append(asyncio.create_task(self.dialogue.process_pending(),
                                                name="pending inbound"))
+        self._tasks.append(asyncio.create_task(
+            self.sla.run(self.settings.sla_check_seconds), name="sla"))
+        self._tasks.append(asyncio.create_task(
+            self.flow_versions.run(self.settings.flow_refresh_seconds), name="flow-refresh"))
         self._tasks.append(asyncio.create_task(
             run_daily(self.sessionmaker, self.settings.retention_days), name="purge"))
         if telegram_polling and self.channels.telegram is not None:
@@ -124,15 +139,22 @@ def build_runtime(settings: Settings, *, senders: list[OutboundSender] | None = 
     all_senders.extend(channels.senders)
     all_senders.extend(senders or [])
     outbox = Outbox(sessionmaker, cipher, {s.channel: s for s in all_senders})
-    cases = CaseService(cipher, directory, outbox)
+    notifier = MemoryCaseNotifier()
+    cases = CaseService(cipher, directory, outbox, notifier)
     dialogue = DialogueManager(
         sessionmaker=sessionmaker, sessions=sessions, locks=locks, nlu=nlu, places=places,
         choose_variety=choose_reply_variety, flows=flows, flow_name=settings.default_flow,
         cipher=cipher, hasher=hasher, cases=cases, outbox=outbox,
         session_ttl=settings.session_ttl_seconds,
     )
+    trainer = nlu if hasattr(nlu, "retrain") else UnavailableTrainer()
     return Runtime(settings=settings, db_engine=db_engine, sessionmaker=sessionmaker,
                    cipher=cipher, hasher=hasher, sessions=sessions, locks=locks, redis=redis,
                    nlu=nlu, places=places, flows=flows, directory=directory, outbox=outbox,
                    cases=cases, dialogue=dialogue, rate_limiter=rate_limiter,
-                   channels=channels)
+                   channels=channels, notifier=notifier,
+                   transfers=TransferService(cases, places, cipher),
+                   sla=SlaMonitor(sessionmaker, directory, places, cipher, notifier,
+                                  SlaPolicy.from_settings(settings)),
+                   flow_versions=FlowVersions(sessionmaker, flows, settings.flows_dir),
+                   nlu_trainer=trainer)  # type: ignore[arg-type]

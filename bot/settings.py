@@ -66,6 +66,15 @@ class Settings(BaseSettings):
     rate_limit_ip_per_minute: int = Field(default=240, ge=1)
     rate_limit_login_per_minute: int = Field(default=10, ge=1)
 
+    # Counselor and admin console (issue 5)
+    console_session_ttl_seconds: int = Field(default=12 * 3600, ge=300)
+    sla_urgent_minutes: int = Field(default=15, ge=1)  # unclaimed urgent case: escalate
+    sla_normal_minutes: int = Field(default=240, ge=1)  # unclaimed normal case: escalate
+    sla_center_hops: int = Field(default=1, ge=0)  # centers tried before the national queue
+    sla_check_seconds: int = Field(default=60, ge=1)  # how often the SLA check runs
+    flow_refresh_seconds: int = Field(default=30, ge=1)  # how often published flows reload
+    intents_dir: Path | None = None  # default: data_dir/intents (Rasa NLU YAML)
+
     # Language understanding
     nlu_cache_dir: Path | None = None  # default: var_dir/nlu
     rasa_url: str = ""  # a Rasa server's base URL: intents come from its /model/parse
@@ -153,6 +162,10 @@ class Settings(BaseSettings):
             missing.append(("TWILIO_SMS_FROM" if channel == "sms" else "TWILIO_WHATSAPP_FROM")
                            + " or TWILIO_MESSAGING_SERVICE_SID")
         return missing
+
+    @property
+    def effective_intents_dir(self) -> Path:
+        return self.intents_dir or self.data_dir / "intents"
 
     @property
     def effective_database_url(self) -> str:

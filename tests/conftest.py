@@ -54,6 +54,7 @@ def offline() -> Iterator[None]:
 
 
 TABLES = ("audit_events", "messages", "cases", "api_tokens", "accounts", "contacts",
+          "console_sessions", "case_notes", "case_events", "canned_replies", "flow_versions",
           "centers")
 
 
@@ -122,6 +123,7 @@ def settings_factory(tmp_path: Path) -> Any:
             "address_hash_key": material["address_hash_key"],
             "flows_dir": PROJECT_ROOT / "config" / "flows",
             "data_dir": PROJECT_ROOT / "data",
+            "intents_dir": tmp_path / "intents",  # the console writes examples there
             "public_base_url": "",
             "simulator_enabled": True,
         }

@@ -77,3 +77,28 @@ class LoopThread:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
         self.loop.close()
+# --- the console ---------------------------------------------------------------------------
+
+import re  # noqa: E402
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a console page put in its forms."""
+    match = _CSRF.search(html)
+    assert match, "no csrf_token field on the page"
+    return match.group(1)
+
+
+async def console_login(client: httpx.AsyncClient, username: str,
+                        password: str = PASSWORD) -> str:
+    """Log in through the console's form; returns the session's CSRF token."""
+    page = await client.get("/console/login")
+    assert page.status_code == 200, page.text
+    response = await client.post("/console/login", data={
+        "username": username, "password": password, "csrf_token": csrf_of(page.text)})
+    assert response.status_code == 303, response.text
+    queue = await client.get(response.headers["location"], follow_redirects=True)
+    assert queue.status_code == 200, queue.text
+    return csrf_of(queue.text)

@@ -20,6 +20,7 @@ from bot import audit
 from bot.crypto import Cipher, mask_address
 from bot.handoff.directory import CenterDirectory
 from bot.handoff.routing import route_to_nearest_center
+from bot.notify import CaseNotice, CaseNotifier, MemoryCaseNotifier, publish_after_commit
 from bot.outbox import Outbox
 from bot.storage.models import Account, Case, Center, Contact, Message
 from bot.types import NEEDS, VIOLENCE_TYPES
@@ -99,10 +100,20 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 class CaseService:
-    def __init__(self, cipher: Cipher, directory: CenterDirectory, outbox: Outbox) -> None:
+    def __init__(self, cipher: Cipher, directory: CenterDirectory, outbox: Outbox,
+                 notifier: CaseNotifier | None = None) -> None:
         self._cipher = cipher
         self._directory = directory
         self._outbox = outbox
+        self.notifier: CaseNotifier = notifier or MemoryCaseNotifier()
+
+    def notify(self, db: AsyncSession, case: Case, kind: str,
+               *also: str | None) -> None:
+        """Tell the consoles watching the case's queue (and the queues in `also`), once
+        the transaction commits."""
+        publish_after_commit(db, self.notifier, [CaseNotice(
+            kind, case.reference, tuple(dict.fromkeys((case.center_id, *also))),
+            urgent=case.urgent)])
 
     # --- from the intake -------------------------------------------------------------
 
@@ -128,6 +139,7 @@ class CaseService:
                      urgent=case.urgent, center_id=case.center_id, needs=list(case.needs))
         logger.info("case %s created (urgent=%s, center=%s)", case.reference, case.urgent,
                     case.center_id or "national")
+        self.notify(db, case, "created")
         return case
 
     async def update_from_intake(self, db: AsyncSession, case: Case, facts: IntakeFacts) -> None:
@@ -137,6 +149,7 @@ class CaseService:
         if facts.urgent and not case.urgent:
             case.urgent = True
             audit.record(db, "case.urgent", actor="bot", case_reference=case.reference)
+            self.notify(db, case, "urgent")
         if facts.needs:
             case.needs = list(dict.fromkeys([*case.needs, *facts.needs]))
         if facts.violence:
@@ -154,6 +167,7 @@ class CaseService:
             if case.center_id != before:
                 audit.record(db, "case.routed", actor="bot", case_reference=case.reference,
                              center_id=case.center_id)
+                self.notify(db, case, "routed", before)
 
     async def _apply_facts(self, case: Case, facts: IntakeFacts) -> None:
         case.needs = list(facts.needs)
@@ -256,6 +270,7 @@ class CaseService:
             raise CaseConflict(f"case {case.reference} is {case.status}, it cannot be claimed")
         await db.refresh(case)
         audit.record(db, "case.claimed", account=account, case_reference=case.reference)
+        self.notify(db, case, "claimed")
         return case
 
     async def send_to_her(self, db: AsyncSession, account: Account, reference: str,
@@ -291,6 +306,7 @@ class CaseService:
         case.status, case.outcome, case.closed_at, case.updated_at = "closed", outcome, now, now
         audit.record(db, "case.closed", account=account, case_reference=case.reference,
                      outcome=outcome)
+        self.notify(db, case, "closed")
         return case
 
     async def view(self, db: AsyncSession, account: Account, case: Case,

@@ -21,6 +21,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -213,10 +214,93 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+# --- the console (issue 5) -----------------------------------------------------------
+
+
+class ConsoleSession(Base):
+    """A logged-in browser. The cookie holds a random token; only its SHA-256 is
+    stored, and logging out revokes the row."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
+                                            index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CaseNote(Base):
+    """A counselor's internal note on a case: encrypted, never sent to her."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None)
+    body_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseEvent(Base):
+    """A case's history of queues: transfers by a counselor, escalations by the SLA."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(24))  # transferred | escalated
+    actor: Mapped[str] = mapped_column(String(64))  # username, or "sla"
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None)
+    from_center_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    to_center_id: Mapped[str | None] = mapped_column(String(64), default=None)  # None: national
+    reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+
+
+class CannedReply(Base):
+    """A ready-made answer a counselor can start from, in the four varieties."""
+
+    __tablename__ = "canned_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    texts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # variety -> text
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class FlowVersion(Base):
+    """A saved version of a flow's YAML. The dialogue runs the version published last;
+    rows are never edited except to mark them published."""
+
+    __tablename__ = "flow_versions"
+    __table_args__ = (UniqueConstraint("flow_name", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flow_name: Mapped[str] = mapped_column(String(64))
+    number: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None)
+    published_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+
+
 # Every column that holds a Fernet token, by model: `run_bot.py keys rotate` re-encrypts
 # them all, and the tests read them raw to check that no clear text is stored.
 ENCRYPTED_COLUMNS: dict[type[Base], tuple[str, ...]] = {
     Contact: ("address_enc",),
     Case: ("safe_contact_enc", "summary_enc"),
     Message: ("body_enc", "payload_enc"),
+    CaseNote: ("body_enc",),
+    CaseEvent: ("reason_enc",),
 }

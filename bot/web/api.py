@@ -45,6 +45,12 @@ class MessageRequest(BaseModel):
     text: str = Field(min_length=1, max_length=4096)
 
 
+class TransferRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    center_id: str = Field(min_length=1, max_length=64, description="The center that takes it")
+    reason: str = Field(min_length=1, max_length=500, description="Why it moves (kept encrypted)")
+
+
 class CloseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: Literal["service_given", "referred", "unreachable", "withdrew", "duplicate",
@@ -149,3 +155,20 @@ async def close_case(reference: ReferencePath, body: CloseRequest, runtime: Runt
         raise HTTPException(409, str(exc))
     await db.commit()
     return {"reference": case.reference, "status": case.status, "outcome": case.outcome}
+
+
+@router.post("/cases/{reference}/transfer",
+             summary="Transfer the case to another center (only with her consent)")
+async def transfer_case(reference: ReferencePath, body: TransferRequest, runtime: RuntimeDep,
+                        db: DbDep, account: AccountDep) -> dict[str, Any]:
+    try:
+        case = await runtime.transfers.transfer(db, account, reference, body.center_id,
+                                                body.reason)
+    except CaseNotFound:
+        raise HTTPException(404, f"no case {reference}")
+    except CaseConflict as exc:
+        raise HTTPException(409, str(exc))
+    except ValueError as exc:
+        raise HTTPException(400, str(exc))
+    await db.commit()
+    return {"reference": case.reference, "status": case.status, "center_id": case.center_id}

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from bot.runtime import Runtime
 from bot.web import api, simulator, webhooks
+from bot.web.console import install_console
 from bot.web.errors import install_error_handlers
 from bot.web.security import SecurityHeadersMiddleware
 
@@ -21,6 +22,7 @@ def create_app(runtime: Runtime, *, background: bool = True,
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.flow_versions.refresh()  # the flows admins published
         if background:
             await runtime.start_background(telegram_polling=telegram_polling)
         try:
@@ -48,4 +50,5 @@ def create_app(runtime: Runtime, *, background: bool = True,
         app.include_router(simulator.disabled_router())
     app.include_router(webhooks.router)
     app.include_router(api.router)
+    install_console(app)
     return app
