@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     nlu_cache_dir: Path | None = None  # default: var_dir/nlu
     rasa_url: str = ""  # a Rasa server's base URL: intents come from its /model/parse
 
+    # Stats: a town farther than this from the nearest center offering a service is a gap
+    coverage_gap_km: float = Field(default=50.0, gt=0, le=2000)
+
     log_level: str = "INFO"
 
     @field_validator("database_url")

@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from bot.runtime import Runtime
-from bot.web import api, simulator
+from bot.web import api, simulator, stats_api
 from bot.web.errors import install_error_handlers
+from bot.web.map_page import map_router
 
 
 def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
@@ -39,4 +40,8 @@ def create_app(runtime: Runtime, *, background: bool = True) -> FastAPI:
     else:
         app.include_router(simulator.disabled_router())
     app.include_router(api.router)
+    app.include_router(stats_api.router)
+    # Until the console's session login lands: the API bearer token of an analyst/admin.
+    app.include_router(map_router(stats_api.require_analyst,
+                                  geo_dir=runtime.settings.data_dir / "geo"))
     return app
