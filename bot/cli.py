@@ -315,6 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.set_defaults(func=lambda s, a: asyncio.run(_users_add(s, a)))
 
     _add_nlu_parser(sub)
+
+    from bot.stats import commands as stats_commands
+
+    stats_commands.add_parser(sub)
     return parser
 
 

@@ -4,14 +4,21 @@ language variety, creation month) are stored in clear for this purpose.
 
 `needs` and `violence` are JSON lists: a case counts once in each of its needs (so a
 need table's cells add up to more than its number of cases), and a case with none
-counts under `unspecified`. On PostgreSQL the lists are expanded with
-`json_array_elements_text`, on SQLite with `json_each`.
+counts under `unspecified`.
+
+One scan per table: the database groups cases by the single-valued columns asked for
+and by the *text* of the needs and violence lists (a few dozen distinct lists in
+practice), and Python expands the lists of those few groups. Every cell, margin and
+total of a table, and the place hierarchy, come from the same `CaseGroups`, so they are
+consistent by construction, and nothing is parsed per case.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Any, Final
@@ -108,23 +115,18 @@ class CaseFilter:
 @dataclass
 class _Query:
     dialect: str
-    joins: list[str] = field(default_factory=list)
     where: list[str] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
     typed: list[Any] = field(default_factory=list)
 
-    def expand(self, column: str, alias: str) -> None:
-        if self.dialect == "postgresql":
-            self.joins.append(f"LEFT JOIN LATERAL json_array_elements_text(c.{column}) "
-                              f"AS {alias}(value) ON true")
-        else:
-            self.joins.append(f"LEFT JOIN json_each(c.{column}) AS {alias}")
+    def as_text(self, column: str) -> str:
+        return f"CAST(c.{column} AS TEXT)" if self.dialect == "postgresql" else f"c.{column}"
 
     def contains(self, column: str, value: str, name: str) -> None:
+        as_text = self.as_text(column)
         if value == UNSPECIFIED:
-            self.where.append(f"json_array_length(c.{column}) = 0")
+            self.where.append(f"{as_text} = '[]'")
             return
-        as_text = f"CAST(c.{column} AS TEXT)" if self.dialect == "postgresql" else f"c.{column}"
         # Values come from a closed vocabulary of plain words: the quoted word appears in
         # the stored JSON text exactly when it is an element of the list.
         self.where.append(f"{as_text} LIKE :{name}")
@@ -139,13 +141,11 @@ def _expression(dimension: str, query: _Query) -> str:
     if dimension == "city":  # internal, for coverage: never published below a province
         return f"COALESCE(c.city_id, '{UNKNOWN}')"
     if dimension == "month":
-        if query.dialect == "postgresql":
-            return "to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM')"
+        if query.dialect == "postgresql":  # in UTC: the scan sets its time zone
+            return "date_trunc('month', c.created_at)"
         return "strftime('%Y-%m', c.created_at)"
-    if dimension in MULTI_VALUED:
-        alias = "n" if dimension == "need" else "v"
-        query.expand(MULTI_VALUED[dimension], alias)
-        return f"COALESCE({alias}.value, '{UNSPECIFIED}')"
+    if dimension in MULTI_VALUED:  # the list's text; expanded in Python
+        return query.as_text(MULTI_VALUED[dimension])
     if dimension == "urgency":
         return "CASE WHEN c.urgent THEN 'urgent' ELSE 'not_urgent' END"
     if dimension in ("channel", "language"):
@@ -185,26 +185,56 @@ async def _dialect(db: AsyncSession) -> str:
     return (await db.connection()).dialect.name
 
 
-async def count_cases(db: AsyncSession, by: Sequence[str],
-                      where: CaseFilter) -> dict[tuple[str, ...], int]:
-    """Number of cases for each combination of values of the `by` dimensions."""
-    if not by:
-        return {(): await count_total(db, where)}
-    if len(set(by)) != len(by):
-        raise FilterError("a dimension appears twice")
-    query = _Query(await _dialect(db))
-    expressions = [_expression(d, query) for d in by]
-    _apply(where, query)
-    sql = (f"SELECT {', '.join(f'{e} AS d{i}' for i, e in enumerate(expressions))}, "
-           f"COUNT(*) AS n FROM cases AS c {' '.join(query.joins)}"
-           + (f" WHERE {' AND '.join(query.where)}" if query.where else "")
-           + f" GROUP BY {', '.join(str(i + 1) for i in range(len(by)))}")
-    rows = await db.execute(text(sql).bindparams(*query.typed), query.params)
-    counts: dict[tuple[str, ...], int] = {}
-    for row in rows:
-        key = tuple(_fold(by[i], str(row[i])) for i in range(len(by)))
-        counts[key] = counts.get(key, 0) + int(row[-1])
-    return counts
+Key = tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseGroups:
+    """Cases counted by distinct combination of `dims`: each group is its values (a
+    tuple of values for a multi-valued dimension, `()` when the case has none) and
+    its number of cases."""
+
+    dims: tuple[str, ...]
+    groups: list[tuple[tuple[str | tuple[str, ...], ...], int]]
+
+    @property
+    def cases(self) -> int:
+        return sum(n for _, n in self.groups)
+
+    def count(self, by: Sequence[str],
+              keep: Callable[[dict[str, str | tuple[str, ...]]], bool] | None = None
+              ) -> dict[Key, int]:
+        """Cases for each combination of values of `by` (a subset of `dims`), among the
+        groups `keep` accepts; a case counts in each value of a multi-valued dimension,
+        and under `unspecified` when it has none."""
+        positions = [self.dims.index(d) for d in by]
+        counts: dict[Key, int] = {}
+        for values, n in self.groups:
+            if keep is not None and not keep(dict(zip(self.dims, values))):
+                continue
+            choices: list[Iterable[str]] = []
+            for d, i in zip(by, positions):
+                value = values[i]
+                if d in MULTI_VALUED:
+                    choices.append(value or (UNSPECIFIED,))
+                else:
+                    choices.append((str(value),))
+            for key in _product(choices):
+                counts[key] = counts.get(key, 0) + n
+        return counts
+
+
+def _product(choices: list[Iterable[str]]) -> Iterable[Key]:
+    keys: list[Key] = [()]
+    for options in choices:
+        keys = [key + (option,) for key in keys for option in options]
+    return keys
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_list(text_value: str) -> tuple[str, ...]:
+    values = json.loads(text_value) if text_value else []
+    return tuple(dict.fromkeys(str(v) for v in values))
 
 
 def _fold(dimension: str, value: str) -> str:
@@ -217,12 +247,44 @@ def _fold(dimension: str, value: str) -> str:
     return value
 
 
-async def count_total(db: AsyncSession, where: CaseFilter) -> int:
+def _value(dimension: str, raw: Any) -> str | tuple[str, ...]:
+    if dimension in MULTI_VALUED:
+        return _parse_list(raw if isinstance(raw, str) else json.dumps(raw))
+    if dimension == "month" and isinstance(raw, datetime):
+        return raw.astimezone(timezone.utc).strftime("%Y-%m")
+    return _fold(dimension, str(raw))
+
+
+async def case_groups(db: AsyncSession, dims: Sequence[str], where: CaseFilter) -> CaseGroups:
+    """One scan: the cases matching `where`, grouped by `dims`."""
+    if len(set(dims)) != len(dims):
+        raise FilterError("a dimension appears twice")
     query = _Query(await _dialect(db))
+    expressions = [_expression(d, query) for d in dims]
     _apply(where, query)
-    sql = ("SELECT COUNT(*) FROM cases AS c"
-           + (f" WHERE {' AND '.join(query.where)}" if query.where else ""))
-    return int((await db.execute(text(sql).bindparams(*query.typed), query.params)).scalar_one())
+    if query.dialect == "postgresql":
+        # Enough memory to group in a hash table rather than sort on disk; months in UTC.
+        await db.execute(text("SET LOCAL work_mem = '64MB'"))
+        await db.execute(text("SET LOCAL TIME ZONE 'UTC'"))
+    select_list = [f"{e} AS d{i}" for i, e in enumerate(expressions)] + ["COUNT(*) AS n"]
+    sql = (f"SELECT {', '.join(select_list)} FROM cases AS c"
+           + (f" WHERE {' AND '.join(query.where)}" if query.where else "")
+           + (f" GROUP BY {', '.join(str(i + 1) for i in range(len(dims)))}" if dims else ""))
+    rows = await db.execute(text(sql).bindparams(*query.typed), query.params)
+    groups: dict[tuple[str | tuple[str, ...], ...], int] = {}
+    for row in rows:
+        values = tuple(_value(d, row[i]) for i, d in enumerate(dims))
+        groups[values] = groups.get(values, 0) + int(row[-1])
+    return CaseGroups(tuple(dims), list(groups.items()))
+
+
+async def count_cases(db: AsyncSession, by: Sequence[str], where: CaseFilter) -> dict[Key, int]:
+    """Number of cases for each combination of values of the `by` dimensions."""
+    return (await case_groups(db, by, where)).count(by)
+
+
+async def count_total(db: AsyncSession, where: CaseFilter) -> int:
+    return (await case_groups(db, (), where)).cases
 
 
 async def first_month(db: AsyncSession) -> date | None:

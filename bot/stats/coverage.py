@@ -28,10 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.handoff.routing import EARTH_RADIUS_KM, CenterPoint, services_for
 from bot.nlu.places import Gazetteer
-from bot.stats.aggregates import UNKNOWN, UNSPECIFIED, CaseFilter, count_cases
+from bot.stats.aggregates import UNKNOWN, UNSPECIFIED, CaseFilter, case_groups
 from bot.stats.geography import Geography
 from bot.stats.suppression import MIN_CELL, Figure, protect
-from bot.stats.tables import place_figures, resolve_period, validate_places
+from bot.stats.tables import PLACE_DIMENSIONS, place_figures_of, resolve_period, validate_places
 
 Setting = Literal["rural", "urban"]
 NATION: Final = "MA"
@@ -103,8 +103,9 @@ async def coverage_report(db: AsyncSession, geography: Geography, places: Gazett
                           gap_km: float) -> CoverageReport:
     validate_places(where, geography)
     where = await resolve_period(db, replace(where, region=None, province=None))
-    places_published = await place_figures(db, geography, where)
-    pairs = await count_cases(db, ["city", "need"], where)
+    groups = await case_groups(db, [*PLACE_DIMENSIONS, "city", "need"], where)
+    places_published = place_figures_of(groups, geography)
+    pairs = groups.count(["city", "need"])
 
     towns: dict[str, tuple[float, float]] = {}
     for city_id, _ in pairs:

@@ -10,8 +10,8 @@ Three rules, applied to every figure that leaves Amane (API, map, pages, CSV):
    from the total would give it back. So in every line the hidden entries are either
    none, or at least two of which at least one is *not* small (a figure of 5 or more,
    shown as "x"): then neither the small one nor its complement can be worked out, and
-   the small one may as well be zero. Complements are the smallest figures of the line,
-   chosen deterministically, and the rule is applied until every line holds it (an entry
+   the small one may as well be zero. Complements are the smallest figures of the line
+   (among equals, the one in fewest lines), chosen deterministically, and the rule is applied until every line holds it (an entry
    hidden for one line may break another; hierarchies and two-way tables are solved
    jointly). Entries whose status was settled by another published table are *fixed*:
    they are never chosen as complements here, so two views never disagree.
@@ -88,6 +88,12 @@ def hidden_entries(values: Mapping[K, int], lines: Iterable[Sequence[K]], *,
     fixed = fixed or {}
     all_lines = [tuple(line) for line in lines]
     order = {key: index for index, key in enumerate(values)}
+    # Among equal figures, hide the one in fewest lines (a province before its region):
+    # it forces the fewest further complements.
+    degree = {key: 0 for key in values}
+    for line in all_lines:
+        for key in line:
+            degree[key] += 1
     hidden: set[K] = {k for k, v in values.items() if (v < MIN_CELL and k not in fixed)}
     hidden |= {k for k, is_hidden in fixed.items() if is_hidden and k in values}
     changed = True
@@ -102,7 +108,7 @@ def hidden_entries(values: Mapping[K, int], lines: Iterable[Sequence[K]], *,
             candidates = [k for k in line if k not in hidden and k not in fixed]
             if not candidates:
                 continue
-            pick = min(candidates, key=lambda k: (values[k], order[k]))
+            pick = min(candidates, key=lambda k: (values[k], degree[k], order[k]))
             hidden.add(pick)
             changed = True
     return hidden

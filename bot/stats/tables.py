@@ -13,7 +13,7 @@ Exact counts stay inside this module; what it returns holds `Figure`s only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from typing import Final
@@ -27,9 +27,9 @@ from bot.stats.aggregates import (
     URGENCY_VALUES,
     VIOLENCE_VALUES,
     CaseFilter,
+    CaseGroups,
     FilterError,
-    count_cases,
-    count_total,
+    case_groups,
     first_month,
     months_between,
 )
@@ -117,13 +117,33 @@ def domain(dimension: str, where: CaseFilter, geography: Geography) -> list[str]
     return list(values[dimension])
 
 
-async def _place_values(db: AsyncSession, geography: Geography,
-                        where: CaseFilter) -> dict[str, int]:
-    counts = await count_cases(db, ["region", "province"], where.without_place())
+PLACE_DIMENSIONS: Final = ("region", "province")
+
+
+async def _scan(db: AsyncSession, dimensions: Sequence[str], where: CaseFilter) -> CaseGroups:
+    """The one scan a table needs. A table about places, or filtered to a place, is
+    grouped by region and province too, over the whole country: the place hierarchy
+    it must agree with comes from the same groups."""
+    dims: list[str] = []
+    if where.region or where.province or any(d in PLACE_DIMENSIONS for d in dimensions):
+        dims += PLACE_DIMENSIONS
+    dims += [d for d in dimensions if d not in PLACE_DIMENSIONS]
+    return await case_groups(db, dims, where.without_place())
+
+
+def _in_place(where: CaseFilter) -> Callable[[dict[str, object]], bool] | None:
+    if where.province is not None:
+        return lambda values: values["province"] == where.province
+    if where.region is not None:
+        return lambda values: values["region"] == where.region
+    return None
+
+
+def _place_values(groups: CaseGroups, geography: Geography) -> dict[str, int]:
     values = {NATION: 0, UNKNOWN: 0}
     values.update({r: 0 for r in geography.regions})
     values.update({p: 0 for p in geography.provinces})
-    for (region, province), n in counts.items():
+    for (region, province), n in groups.count(PLACE_DIMENSIONS).items():
         values[NATION] += n
         values[region if region in geography.regions else UNKNOWN] += n
         if province in geography.provinces:
@@ -138,9 +158,9 @@ def _place_lines(geography: Geography) -> list[list[str]]:
     return lines
 
 
-async def _protected_places(db: AsyncSession, geography: Geography,
-                            where: CaseFilter) -> tuple[dict[str, int], dict[str, Figure]]:
-    values = await _place_values(db, geography, where)
+def _protected_places(groups: CaseGroups, geography: Geography
+                      ) -> tuple[dict[str, int], dict[str, Figure]]:
+    values = _place_values(groups, geography)
     figures = protect(values, _place_lines(geography),
                       fixed={NATION: values[NATION] < MIN_CELL})
     return values, figures
@@ -148,7 +168,12 @@ async def _protected_places(db: AsyncSession, geography: Geography,
 
 async def place_figures(db: AsyncSession, geography: Geography,
                         where: CaseFilter) -> PlaceFigures:
-    _, figures = await _protected_places(db, geography, where)
+    return place_figures_of(await _scan(db, PLACE_DIMENSIONS, where), geography)
+
+
+def place_figures_of(groups: CaseGroups, geography: Geography) -> PlaceFigures:
+    """The hierarchy from groups that include region and province."""
+    _, figures = _protected_places(groups, geography)
     return PlaceFigures(
         nation=figures[NATION],
         regions={r: figures[r] for r in [*geography.regions, UNKNOWN]},
@@ -177,28 +202,28 @@ def _keep(dimension: str, key: str, where: CaseFilter, geography: Geography) -> 
     return True
 
 
-async def _one_way(db: AsyncSession, geography: Geography, dimension: str,
-                   where: CaseFilter) -> tuple[dict[str, int], dict[str, Figure], list[str]]:
+def _one_way(groups: CaseGroups, geography: Geography, dimension: str, where: CaseFilter
+             ) -> tuple[dict[str, int], dict[str, Figure], list[str]]:
     """Exact values and figures of a one-way table; the total is under `_TOTAL`."""
     keys = domain(dimension, where, geography)
     place = _place_of(where)
-    if dimension in ("region", "province"):
-        values, figures = await _protected_places(db, geography, where)
+    if dimension in PLACE_DIMENSIONS:
+        values, figures = _protected_places(groups, geography)
         rows = [k for k in keys if _keep(dimension, k, where, geography)]
         total_key = place or NATION
         values = {**{k: values[k] for k in rows}, _TOTAL: values[total_key]}
         figures = {**{k: figures[k] for k in rows}, _TOTAL: figures[total_key]}
         return values, figures, rows
-    counts = await count_cases(db, [dimension], where)
+    keep = _in_place(where)
+    counts = groups.count([dimension], keep)
     values = {k: counts.get((k,), 0) for k in keys}
     for (key,), n in counts.items():
         if key not in values:  # a value outside the vocabulary ("other")
             keys.append(key)
             values[key] = n
-    values[_TOTAL] = await count_total(db, where)
+    values[_TOTAL] = groups.count([], keep).get((), 0)
     if place is not None:
-        _, places = await _protected_places(db, geography, where)
-        total_hidden = places[place].hidden
+        total_hidden = _protected_places(groups, geography)[1][place].hidden
     else:
         total_hidden = values[_TOTAL] < MIN_CELL
     figures = protect(values, [[*keys, _TOTAL]], fixed={_TOTAL: total_hidden})
@@ -209,7 +234,8 @@ async def one_way(db: AsyncSession, geography: Geography, dimension: str,
                   where: CaseFilter) -> OneWayTable:
     validate_places(where, geography)
     where = await resolve_period(db, where)
-    _, figures, keys = await _one_way(db, geography, dimension, where)
+    groups = await _scan(db, [dimension], where)
+    _, figures, keys = _one_way(groups, geography, dimension, where)
     return OneWayTable(dimension, where, [(k, figures[k]) for k in keys], figures[_TOTAL])
 
 
@@ -219,9 +245,10 @@ async def two_way(db: AsyncSession, geography: Geography, rows: str, cols: str,
         raise FilterError("rows and cols must be two different dimensions")
     validate_places(where, geography)
     where = await resolve_period(db, where)
-    row_values, row_figures, row_keys = await _one_way(db, geography, rows, where)
-    col_values, col_figures, col_keys = await _one_way(db, geography, cols, where)
-    counts = await count_cases(db, [rows, cols], where)
+    groups = await _scan(db, [rows, cols], where)
+    row_values, row_figures, row_keys = _one_way(groups, geography, rows, where)
+    col_values, col_figures, col_keys = _one_way(groups, geography, cols, where)
+    counts = groups.count([rows, cols], _in_place(where))
     values: dict[tuple[str, ...], int] = {}
     fixed: dict[tuple[str, ...], bool] = {}
     for r in row_keys:
