@@ -17,6 +17,7 @@ import secrets
 import statistics
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -65,8 +66,8 @@ async def main(args: argparse.Namespace) -> int:
     upgrade(args.database_url)
     material = generate_key_material()
     settings = Settings(database_url=args.database_url, var_dir=Path(args.var_dir),
-                        encryption_keys=",".join(material["encryption_keys"]),
-                        address_hash_key=material["address_hash_key"],
+                        encryption_keys=",".join(material["encryption_keys"]),  # type: ignore
+                        address_hash_key=str(material["address_hash_key"]),
                         simulator_enabled=False, log_level="WARNING")
     runtime = build_runtime(settings)
     async with runtime.sessionmaker() as db:
@@ -87,15 +88,14 @@ async def main(args: argparse.Namespace) -> int:
     async with runtime.sessionmaker() as db:
         account = await create_account(db, username=f"bench-{secrets.token_hex(4)}",
                                        password=secrets.token_urlsafe(24), role="analyst")
-        from datetime import timedelta
         token = await issue_token(db, account, timedelta(hours=1))
         total = int(await db.scalar(select(func.count()).select_from(Case)) or 0)
         await db.commit()
-    recent = f"{__import__('datetime').date.today().year - 1}-01"
+    recent = f"{date.today().year - 1}-01"
     app = create_app(runtime, background=False)
     headers = {"Authorization": f"Bearer {token}"}
     print(f"{runtime.db_engine.dialect.name}, {total} cases, {args.runs} runs per endpoint\n")
-    print(f"| endpoint | first (s) | slowest after (s) | median (s) |\n|---|---|---|---|")
+    print("| endpoint | first (s) | slowest after (s) | median (s) |\n|---|---|---|---|")
     worst = 0.0
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://bench", timeout=60) as client:

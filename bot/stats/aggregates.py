@@ -202,8 +202,7 @@ class CaseGroups:
         return sum(n for _, n in self.groups)
 
     def count(self, by: Sequence[str],
-              keep: Callable[[dict[str, str | tuple[str, ...]]], bool] | None = None
-              ) -> dict[Key, int]:
+              keep: Callable[[dict[str, object]], bool] | None = None) -> dict[Key, int]:
         """Cases for each combination of values of `by` (a subset of `dims`), among the
         groups `keep` accepts; a case counts in each value of a multi-valued dimension,
         and under `unspecified` when it has none."""

@@ -145,22 +145,23 @@ async def coverage_report(db: AsyncSession, geography: Geography, places: Gazett
         [("setting", "rural"), ("setting", "urban"), ("nation",)],
     ]
     fixed: dict[tuple[str, ...], bool] = {("nation",): values[("nation",)] < MIN_CELL}
-    for province in geography.provinces:
-        line = [("commune", c, n) for c, n in named
-                if places.by_id(c).province_id == province]  # type: ignore[union-attr]
-        if values[("unnamed", province)] > 0:
-            line.append(("unnamed", province))
-            fixed[("unnamed", province)] = True
-        lines.append(line + [("province", province)])
+    for province_id in geography.provinces:
+        line: list[tuple[str, ...]] = [
+            ("commune", c, n) for c, n in named
+            if places.by_id(c).province_id == province_id]  # type: ignore[union-attr]
+        if values[("unnamed", province_id)] > 0:
+            line.append(("unnamed", province_id))
+            fixed[("unnamed", province_id)] = True
+        lines.append(line + [("province", province_id)])
     figures = protect(values, lines, fixed=fixed)
 
     provinces: list[ProvinceCoverage] = []
-    for province in geography.provinces.values():
-        cases = places_published.provinces[province.id]
+    for area in geography.provinces.values():
+        cases = places_published.provinces[area.id]
         rate = (None if cases.rounded is None
-                else round(cases.rounded * PER_INHABITANTS / province.population, 1))
-        provinces.append(ProvinceCoverage(province.id, province.region_id, province.population,
-                                          cases, rate, figures[("province", province.id)]))
+                else round(cases.rounded * PER_INHABITANTS / area.population, 1))
+        provinces.append(ProvinceCoverage(area.id, area.region_id, area.population,
+                                          cases, rate, figures[("province", area.id)]))
     provinces.sort(key=lambda p: (-_rank(p.far_requests), -(p.cases_per_100k or 0),
                                   p.province_id))
     communes: dict[Setting, list[CommuneGap]] = {"rural": [], "urban": []}

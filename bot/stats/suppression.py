@@ -11,10 +11,11 @@ Three rules, applied to every figure that leaves Amane (API, map, pages, CSV):
    none, or at least two of which at least one is *not* small (a figure of 5 or more,
    shown as "x"): then neither the small one nor its complement can be worked out, and
    the small one may as well be zero. Complements are the smallest figures of the line
-   (among equals, the one in fewest lines), chosen deterministically, and the rule is applied until every line holds it (an entry
-   hidden for one line may break another; hierarchies and two-way tables are solved
-   jointly). Entries whose status was settled by another published table are *fixed*:
-   they are never chosen as complements here, so two views never disagree.
+   (among equals, the one in fewest lines), chosen deterministically, and the rule is
+   applied until every line holds it (an entry hidden for one line may break another;
+   hierarchies and two-way tables are solved jointly). Entries whose status was settled
+   by another published table are *fixed*: they are never chosen as complements here,
+   so two views never disagree.
 3. **Rounding.** Every figure shown is rounded to the nearest multiple of `ROUNDING_BASE`
    (5), each from its own exact count, so the same count always reads the same
    whichever view or filter produced it. Comparing two filters (a period with and

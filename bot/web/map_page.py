@@ -177,7 +177,8 @@ def map_router(require_account: Callable[..., Any], *, geo_dir: Path | None = No
         for a in areas:
             a["fill"] = area_fill(a["rate"], classes)
             a["shown"] = a["figure"].shown
-        wanted = SERVICE_FOR_NEED.get(where.need) if where.need else None  # type: ignore[call-overload]
+        services = {str(need): service for need, service in SERVICE_FOR_NEED.items()}
+        wanted = services.get(where.need or "")
         zoom = base.zoom(region)
         centers = []
         for point in await runtime.directory.points():

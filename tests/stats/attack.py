@@ -33,7 +33,8 @@ def feasible_ranges(values: Mapping[Hashable, int], lines: Sequence[Sequence[Has
             if k in index:
                 row[index[k]] += sign
             else:
-                known += sign * values[k] if exact else sign * figures[k].rounded  # type: ignore[operator]
+                published = values[k] if exact else figures[k].rounded
+                known += sign * float(published or 0)
                 slack += 0 if exact else 2
         if not row.any():
             continue
