@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.handoff.routing import CenterPoint, rank_centers
 from bot.nlu.places import load_gazetteer
+from bot.settings import Settings, SettingsError
 from bot.stats.aggregates import CaseFilter
 from bot.stats.coverage import coverage_report, nearest_center_km, setting_of
 from bot.stats.geography import Geography
@@ -108,3 +110,10 @@ async def test_no_center_offering_a_service_is_a_gap_everywhere(
     report = await coverage_report(db, geography, PLACES, CENTERS, CaseFilter(), gap_km=50)
     (gap,) = report.communes["urban"]
     assert gap.need == "need_medical" and gap.nearest_km is None
+
+
+def test_the_gap_is_a_setting() -> None:
+    assert Settings.from_env(coverage_gap_km="35").coverage_gap_km == 35.0
+    for bad in ("0", "-5", "far"):
+        with pytest.raises(SettingsError, match="COVERAGE_GAP_KM"):
+            Settings.from_env(coverage_gap_km=bad)
