@@ -46,8 +46,8 @@ class FilterError(ValueError):
 
 
 def parse_month(value: str) -> date:
-    if not _MONTH.fullmatch(value):
-        raise FilterError(f"month {value!r}: expected YYYY-MM")
+    if not _MONTH.fullmatch(value) or not 2000 <= int(value[:4]) <= 2100:
+        raise FilterError(f"month {value!r}: expected YYYY-MM, between 2000 and 2100")
     return date(int(value[:4]), int(value[5:7]), 1)
 
 

@@ -77,7 +77,7 @@ def test_bad_filters_name_the_value() -> None:
                 {"start": date(2010, 1, 1), "end": date(2026, 4, 1)}):
         with pytest.raises(FilterError):
             CaseFilter(**bad)  # type: ignore[arg-type]
-    for month in ("2026-13", "2026-1", "26-01", "2026-01\n", ""):
+    for month in ("2026-13", "2026-1", "26-01", "2026-01\n", "", "9999-12", "1990-01"):
         with pytest.raises(FilterError):
             parse_month(month)
     assert months_between(date(2025, 11, 1), date(2026, 2, 1)) == [

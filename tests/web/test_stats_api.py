@@ -153,3 +153,17 @@ async def test_bad_input_answers_400_with_the_reason(client: httpx.AsyncClient,
         response = await client.get(path, headers=headers)
         assert response.status_code in (400, 404), (path, response.status_code, response.text)
         assert reason in response.json()["error"], (path, response.text)
+
+
+async def test_no_filter_value_makes_a_500(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    headers = await analyst(client, runtime)
+    odd = ["", " ", "x" * 5000, "☃", "'; DROP TABLE cases; --", "%", "_", "0", "-1",
+           "2026-00", "9999-12", "unknown", "null"]
+    paths = ["/api/v1/stats/by/region", "/api/v1/stats/table?rows=month&cols=need",
+             "/api/v1/stats/coverage", "/console/map", "/console/coverage.csv"]
+    for path in paths:
+        for name in ("need", "violence", "region", "province", "urgency", "channel",
+                     "language", "from", "to", "lang", "format"):
+            for value in odd:
+                response = await client.get(path, params={name: value}, headers=headers)
+                assert response.status_code < 500, (path, name, value, response.text)
