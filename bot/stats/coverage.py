@@ -145,10 +145,12 @@ async def coverage_report(db: AsyncSession, geography: Geography, places: Gazett
         [("setting", "rural"), ("setting", "urban"), ("nation",)],
     ]
     fixed: dict[tuple[str, ...], bool] = {("nation",): values[("nation",)] < MIN_CELL}
+    named_in: dict[str, list[tuple[str, ...]]] = {p: [] for p in geography.provinces}
+    for city_id, need in named:
+        named_in[places.by_id(city_id).province_id].append(  # type: ignore[union-attr]
+            ("commune", city_id, need))
     for province_id in geography.provinces:
-        line: list[tuple[str, ...]] = [
-            ("commune", c, n) for c, n in named
-            if places.by_id(c).province_id == province_id]  # type: ignore[union-attr]
+        line = named_in[province_id]
         if values[("unnamed", province_id)] > 0:
             line.append(("unnamed", province_id))
             fixed[("unnamed", province_id)] = True
