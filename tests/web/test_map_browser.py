@@ -1,7 +1,8 @@
 """The map in a real browser: headless Chromium (Debian's, /usr/bin/chromium) driven by
 Playwright against a real uvicorn server on a loopback port. Skipped, saying why, when
 Chromium or Playwright is missing. With MAP_SCREENSHOT_DIR set, the pages are saved as
-PNG there (docs/map.png in the README comes from `make screenshot`)."""
+PNG there: the README's docs/map.png comes from
+`MAP_SCREENSHOT_DIR=docs .venv/bin/python -m pytest tests/web/test_map_browser.py`."""
 
 from __future__ import annotations
 
