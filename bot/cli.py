@@ -428,6 +428,10 @@ def build_parser() -> argparse.ArgumentParser:
     purge.set_defaults(func=lambda s, a: asyncio.run(_purge(s, a.retention_days)))
 
     _add_nlu_parser(sub)
+
+    from bot.stats import commands as stats_commands
+
+    stats_commands.add_parser(sub)
     return parser
 
 

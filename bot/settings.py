@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     twilio_messaging_service_sid: str = ""
     twilio_api_base_url: str = ""  # empty: Twilio's own API
     twilio_whatsapp_template_sid: str = ""
+    # Stats: a town farther than this from the nearest center offering a service is a gap
+    coverage_gap_km: float = Field(default=50.0, gt=0, le=2000)
 
     log_level: str = "INFO"
 

@@ -1,0 +1,1 @@
+"""Anonymised figures: aggregates of cases, small-cell protection, the map, coverage gaps."""

@@ -1,0 +1,123 @@
+"""Small-cell protection of published counts. Pure functions.
+
+Three rules, applied to every figure that leaves Amane (API, map, pages, CSV):
+
+1. **Primary suppression.** A count under `MIN_CELL` (5), zero included, is never
+   shown: it reads "<5".
+2. **Complementary suppression.** Published figures are tied by additive *lines*: the
+   cells of a row and the row's total, the provinces of a region and the region, the
+   regions and the national total. If a line hid one entry only, subtracting the others
+   from the total would give it back. So in every line the hidden entries are either
+   none, or at least two of which at least one is *not* small (a figure of 5 or more,
+   shown as "x"): then neither the small one nor its complement can be worked out, and
+   the small one may as well be zero. Complements are the smallest figures of the line
+   (among equals, the one in fewest lines), chosen deterministically, and the rule is
+   applied until every line holds it (an entry hidden for one line may break another;
+   hierarchies and two-way tables are solved jointly). Entries whose status was settled
+   by another published table are *fixed*: they are never chosen as complements here,
+   so two views never disagree.
+3. **Rounding.** Every figure shown is rounded to the nearest multiple of `ROUNDING_BASE`
+   (5), each from its own exact count, so the same count always reads the same
+   whichever view or filter produced it. Comparing two filters (a period with and
+   without a month, a total with and without a region) then gives a difference known
+   only to within ±4, never the exact count of the part left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final, Literal, TypeVar
+
+MIN_CELL: Final = 5
+ROUNDING_BASE: Final = 5
+SMALL: Final = "<5"
+PROTECTED: Final = "x"
+
+K = TypeVar("K", bound=Hashable)
+
+Status = Literal["published", "small", "protected"]
+
+
+def round_count(count: int) -> int:
+    """The nearest multiple of ROUNDING_BASE (halves up); a count of 5 or more never
+    rounds below 5."""
+    if count < 0:
+        raise ValueError("a count cannot be negative")
+    rounded = (count + ROUNDING_BASE // 2) // ROUNDING_BASE * ROUNDING_BASE
+    return max(rounded, MIN_CELL) if count >= MIN_CELL else rounded
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """One published count: a rounded number, or a mark saying why it is not shown."""
+
+    status: Status
+    rounded: int | None = None
+
+    @property
+    def shown(self) -> int | str:
+        if self.status == "published":
+            assert self.rounded is not None
+            return self.rounded
+        return SMALL if self.status == "small" else PROTECTED
+
+    @property
+    def hidden(self) -> bool:
+        return self.status != "published"
+
+
+def figure(count: int, hidden: bool) -> Figure:
+    if count < MIN_CELL:
+        return Figure("small")
+    if hidden:
+        return Figure("protected")
+    return Figure("published", round_count(count))
+
+
+def hidden_entries(values: Mapping[K, int], lines: Iterable[Sequence[K]], *,
+                   fixed: Mapping[K, bool] | None = None) -> set[K]:
+    """The entries to hide: every small one, plus complements until each line hides
+    none, or two or more including one that is not small.
+
+    `values` holds exact counts; every key of a line must be in it. `fixed` maps
+    entries whose status another table settled to True (hidden) or False (published).
+    A line whose only candidates are fixed or hidden is left as it is: nothing more in
+    it can be hidden, and everything in it that could be recovered is already hidden
+    or fixed by the table that owns it.
+    """
+    fixed = fixed or {}
+    all_lines = [tuple(line) for line in lines]
+    order = {key: index for index, key in enumerate(values)}
+    # Among equal figures, hide the one in fewest lines (a province before its region):
+    # it forces the fewest further complements.
+    degree = {key: 0 for key in values}
+    for line in all_lines:
+        for key in line:
+            degree[key] += 1
+    hidden: set[K] = {k for k, v in values.items() if (v < MIN_CELL and k not in fixed)}
+    hidden |= {k for k, is_hidden in fixed.items() if is_hidden and k in values}
+    changed = True
+    while changed:
+        changed = False
+        for line in all_lines:
+            in_line = [k for k in line if k in hidden]
+            if not in_line:
+                continue
+            if len(in_line) >= 2 and any(values[k] >= MIN_CELL for k in in_line):
+                continue
+            candidates = [k for k in line if k not in hidden and k not in fixed]
+            if not candidates:
+                continue
+            pick = min(candidates, key=lambda k: (values[k], degree[k], order[k]))
+            hidden.add(pick)
+            changed = True
+    return hidden
+
+
+def protect(values: Mapping[K, int], lines: Iterable[Sequence[K]], *,
+            fixed: Mapping[K, bool] | None = None) -> dict[K, Figure]:
+    """Every entry of `values` as it may be published."""
+    hidden = hidden_entries(values, lines, fixed=fixed)
+    return {k: figure(v, k in hidden) for k, v in values.items()}
+

@@ -1,0 +1,131 @@
+"""Small-cell protection: nothing under 5 is shown, and nothing hidden can be worked
+out from what is shown."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.stats.suppression import (
+    MIN_CELL,
+    PROTECTED,
+    SMALL,
+    Figure,
+    figure,
+    hidden_entries,
+    protect,
+    round_count,
+)
+from tests.stats.attack import feasible_ranges
+
+
+def test_rounding_to_five_never_below_five() -> None:
+    assert [round_count(n) for n in (0, 2, 3, 5, 7, 8, 12, 13, 122, 123)] == \
+        [0, 0, 5, 5, 5, 10, 10, 15, 120, 125]
+
+
+def test_small_counts_read_less_than_five_and_hidden_ones_x() -> None:
+    assert figure(0, hidden=False).shown == SMALL
+    assert figure(4, hidden=False).shown == SMALL
+    assert figure(9, hidden=True).shown == PROTECTED
+    assert figure(9, hidden=False).shown == 10
+
+
+def test_one_small_cell_takes_the_smallest_other_with_it() -> None:
+    values = {"a": 120, "b": 3, "c": 40, "d": 9, "total": 172}
+    figures = protect(values, [["a", "b", "c", "d", "total"]], fixed={"total": False})
+    assert {k: f.shown for k, f in figures.items()} == \
+        {"a": 120, "b": SMALL, "c": 40, "d": PROTECTED, "total": 170}
+
+
+def test_a_line_of_small_cells_hides_its_total() -> None:
+    # Two provinces with 4 cases each: "<5", "<5" and a region of 8 would give both away.
+    values = {"p1": 4, "p2": 4, "region": 8, "other": 50, "nation": 58}
+    lines = [["p1", "p2", "region"], ["region", "other", "nation"]]
+    hidden = hidden_entries(values, lines, fixed={"nation": False})
+    assert hidden == {"p1", "p2", "region", "other"}
+
+
+def test_fixed_entries_are_never_complements() -> None:
+    values = {"a": 2, "b": 50, "total": 52}
+    hidden = hidden_entries(values, [["a", "b", "total"]], fixed={"total": False})
+    assert hidden == {"a", "b"}
+    # With nothing else to hide, the line is left: the other table owns the total.
+    assert hidden_entries({"a": 2, "t": 2}, [["a", "t"]], fixed={"t": True}) == {"a", "t"}
+
+
+def _table(draw: st.DrawFn) -> tuple[dict[tuple[str, ...], int], list[list[tuple[str, ...]]]]:
+    """A rows x cols table with margins, cells mostly small."""
+    n_rows = draw(st.integers(2, 5))
+    n_cols = draw(st.integers(2, 5))
+    cell = st.one_of(st.integers(0, 6), st.integers(0, 60))
+    cells = {(i, j): draw(cell) for i in range(n_rows) for j in range(n_cols)}
+    values: dict[tuple[str, ...], int] = {}
+    for (i, j), n in cells.items():
+        values[("c", str(i), str(j))] = n
+    for i in range(n_rows):
+        values[("r", str(i))] = sum(cells[(i, j)] for j in range(n_cols))
+    for j in range(n_cols):
+        values[("k", str(j))] = sum(cells[(i, j)] for i in range(n_rows))
+    values[("t",)] = sum(cells.values())
+    lines = [[("c", str(i), str(j)) for j in range(n_cols)] + [("r", str(i))]
+             for i in range(n_rows)]
+    lines += [[("c", str(i), str(j)) for i in range(n_rows)] + [("k", str(j))]
+              for j in range(n_cols)]
+    lines.append([("r", str(i)) for i in range(n_rows)] + [("t",)])
+    lines.append([("k", str(j)) for j in range(n_cols)] + [("t",)])
+    return values, lines
+
+
+tables = st.composite(_table)()
+
+
+@settings(max_examples=100, deadline=None)
+@given(tables)
+def test_no_figure_under_five_and_every_line_protected(table: tuple[dict, list]) -> None:
+    values, lines = table
+    figures = protect(values, lines)
+    for key, fig in figures.items():
+        if values[key] < MIN_CELL:
+            assert fig.shown == SMALL
+        if fig.status == "published":
+            assert fig.rounded is not None and fig.rounded >= MIN_CELL
+    for line in lines:
+        hidden = [k for k in line if figures[k].hidden]
+        if hidden and any(values[k] >= MIN_CELL for k in line if not figures[k].hidden):
+            assert len(hidden) >= 2
+            assert any(values[k] >= MIN_CELL for k in hidden)
+
+
+def _assert_not_pinned(values: dict, lines: list, *, exact: bool, labels: bool) -> None:
+    figures = protect(values, lines)
+    ranges = feasible_ranges(values, lines, figures, exact=exact, labels=labels)
+    for key, (low, high) in ranges.items():
+        if figures[key].status == "small" and values[key] > 0:
+            assert high - low >= 1, (key, values[key], low, high)
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables)
+def test_subtracting_exact_totals_never_pins_a_small_cell(table: tuple[dict, list]) -> None:
+    """An attacker who knew every published figure exactly (they are rounded) could
+    still not tell what a small cell of 1 to 4 holds: at least two values fit."""
+    values, lines = table
+    _assert_not_pinned(values, lines, exact=True, labels=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables)
+def test_published_figures_and_marks_never_pin_a_small_cell(table: tuple[dict, list]) -> None:
+    """What is really published: rounded figures (so each known to ±2), "<5" (0 to 4)
+    and "x" (5 or more)."""
+    values, lines = table
+    _assert_not_pinned(values, lines, exact=False, labels=True)
+
+
+def test_hidden_total_row_is_not_recovered_from_its_column() -> None:
+    values = {"a": 3, "b": 7, "t": 10}
+    figures = protect(values, [["a", "b", "t"]])
+    assert figures["t"] == Figure("published", 10)
+    ranges = feasible_ranges(values, [["a", "b", "t"]], figures)
+    assert ranges["a"] == (0, 4) and ranges["b"] == (6, 10)
