@@ -321,8 +321,10 @@ async def _telegram_webhook(settings: Settings, action: str) -> int:
     try:
         if action == "set":
             await channel.set_webhook(settings.public_base_url)
+            await channel.set_discreet_profile(settings.sender_name)
             print(f"Telegram now sends updates to {settings.public_base_url}{WEBHOOK_PATH} "
-                  "with the secret token")
+                  f"with the secret token; the bot is shown as '{settings.sender_name}', "
+                  "with no description")
         else:
             await channel.delete_webhook()
             print("Telegram webhook removed (use serve --telegram-polling)")

@@ -27,6 +27,7 @@ from bot.flows.schema import Flow
 from bot.handoff.cases import CaseService, IntakeFacts
 from bot.nlu.result import NluBackend, NluResult, Place
 from bot.outbox import FAREWELL, Outbox
+from bot.ratelimit import SLOW_DOWN
 from bot.sessions import ConversationLock, SessionStore
 from bot.storage.models import Case, Contact, Message
 from bot.types import DEFAULT_VARIETY, NEEDS, VARIETIES, Variety
@@ -323,6 +324,35 @@ class DialogueManager:
         if count:
             logger.info("%d stored message(s) processed at start", count)
         return int(count or 0)
+
+    async def sender_key(self, message_id: int) -> str | None:
+        """The keyed hash of the address a stored message came from (rate limits)."""
+        async with self._sessionmaker() as db:
+            row = await db.get(Message, message_id)
+            contact = await db.get(Contact, row.contact_id) if row and row.contact_id else None
+            return contact.address_hash if contact is not None else None
+
+    async def set_aside(self, message_id: int, *, say_so: bool) -> None:
+        """She wrote more than the rate limit allows: her message is kept (a counselor
+        sees it on her case) but not run through the flow; `say_so` (once per window):
+        a polite line asks her to wait."""
+        async with self._sessionmaker() as db:
+            row = await db.get(Message, message_id)
+            if row is None or row.contact_id is None or row.status != "received":
+                return
+            row.status = "processed"
+            row.processed_at = datetime.now(timezone.utc)
+            row.last_error = "rate limited"
+            contact = await db.get(Contact, row.contact_id)
+            if say_so and contact is not None:
+                session = await self._load_session(contact.address_hash)
+                variety = session.language if session is not None else None
+                self._outbox.enqueue(db, contact_id=row.contact_id, channel=row.channel,
+                                     text=SLOW_DOWN[variety or DEFAULT_VARIETY], sender="bot",
+                                     case_id=row.case_id, conversation_id=row.conversation_id)
+            await db.commit()
+        if say_so:
+            self._outbox.wake()
 
     async def _fail(self, message_id: int) -> None:
         """Processing failed: mark her message, keep her session, apologise."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from telegram import Update
 
 from bot.channels.telegram import group_refusal, read_update
+from bot.ratelimit import Limit
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -46,6 +47,22 @@ async def accept_telegram(runtime: Runtime, update: Update) -> Accepted:
                     callback_query_id=event.callback_query_id)
 
 
+async def _over_the_limit(runtime: Runtime, message_id: int) -> bool:
+    """Per-sender rate limit on provider channels: the webhook has already answered
+    200 (a 429 would only make the provider retry); over the limit her message is set
+    aside and she is told once, politely, to wait."""
+    key = await runtime.dialogue.sender_key(message_id)
+    if key is None:
+        return False
+    verdict = await runtime.rate_limiter.hit(
+        f"sender:{key}", Limit(runtime.settings.rate_limit_sender_per_minute, 60))
+    if verdict.allowed:
+        return False
+    logger.info("sender %s over the rate limit; message %s set aside", key[:12], message_id)
+    await runtime.dialogue.set_aside(message_id, say_so=verdict.first_refusal)
+    return True
+
+
 async def after_ack(runtime: Runtime, accepted: Accepted) -> None:
     """After the acknowledgement: never raises (the message is stored; a failure is
     logged, and she gets an apology from the dialogue manager)."""
@@ -57,6 +74,8 @@ async def after_ack(runtime: Runtime, accepted: Accepted) -> None:
             texts = runtime.flows.get(runtime.settings.default_flow).texts["private_only"]
             await telegram.refuse_chat(accepted.refuse_chat_id, group_refusal(texts))
         if accepted.message_id is not None:
+            if await _over_the_limit(runtime, accepted.message_id):
+                return
             await runtime.dialogue.process(accepted.message_id)
     except Exception:  # the dispatch boundary: one failure must not stop the bot
         logger.exception("processing after acknowledgement failed (message %s)",

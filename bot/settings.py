@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     encryption_keys: str = Field(default="", repr=False)  # Fernet keys, newest first
     address_hash_key: str = Field(default="", repr=False)  # key for hashing addresses
 
+    # The name her phone shows for Amane: neutral, never the service or its subject
+    # (Telegram bot name, set by `run_bot.py telegram set-webhook`; for WhatsApp it is
+    # the business display name approved by Meta, for SMS the number or sender id).
+    sender_name: str = Field(default="Info", min_length=1, max_length=64)
+
     # Conversation
     session_ttl_seconds: int = Field(default=30 * 60, ge=60)
     max_text_length: int = Field(default=4096, ge=16)

@@ -236,6 +236,13 @@ class TelegramChannel:
                                           secret_token=self._secret or None,
                                           allowed_updates=list(ALLOWED_UPDATES))
 
+    async def set_discreet_profile(self, sender_name: str) -> None:
+        """The name her phone shows for the bot, and no description that could say what
+        this is (someone else may look at her chat list)."""
+        await self.bot.set_my_name(name=sender_name)
+        await self.bot.set_my_description(description="")
+        await self.bot.set_my_short_description(short_description="")
+
     async def delete_webhook(self) -> bool:
         return await self.bot.delete_webhook(drop_pending_updates=False)
 

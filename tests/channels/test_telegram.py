@@ -331,6 +331,10 @@ def test_set_webhook_registers_the_public_url_with_the_secret(
     assert call.params["url"] == PUBLIC + "/webhooks/telegram"
     assert call.params["secret_token"] == SECRET
     assert call.params["allowed_updates"] == ["message", "edited_message", "callback_query"]
+    # The bot's profile is discreet: the neutral sender name, no description.
+    [name] = telegram_api.calls_to("setMyName")
+    assert name.params["name"] == "Info"
+    assert telegram_api.calls_to("setMyDescription")[0].params.get("description", "") == ""
     assert "/webhooks/telegram" in capsys.readouterr().out
     monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET")
     assert main(["telegram", "set-webhook"]) == 2

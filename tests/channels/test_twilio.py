@@ -318,3 +318,22 @@ async def test_whatsapp_stop_gets_the_neutral_line_then_nothing_is_kept(
     assert await her.says("STOP") == [runtime.flows.get("intake").text("quick_exit_done",
                                                                          "ary_latn")]
     assert await count(runtime, Message) == 0 and await count(runtime, Contact) == 0
+
+
+async def test_a_sender_over_the_rate_limit_is_told_once_and_kept(
+        client: httpx.AsyncClient, runtime: Runtime, twilio_api: FakeTwilio) -> None:
+    from bot.ratelimit import SLOW_DOWN
+
+    runtime.settings = runtime.settings.model_copy(update={"rate_limit_sender_per_minute": 2})
+    her = Phone(client, runtime, twilio_api)
+    assert len(await her.says("salam")) == 2
+    assert len(await her.says("1")) == 1
+    # Over the limit: the webhook still answers 200, she is told once to wait...
+    assert await her.says("1") == [SLOW_DOWN["ary_latn"]]
+    assert await her.says("2") == []
+    # ...and her messages are kept, not run through the flow.
+    async with runtime.sessionmaker() as db:
+        inbound = (await db.scalars(select(Message).where(Message.direction == "in")
+                                    .order_by(Message.id))).all()
+    assert [m.status for m in inbound] == ["processed"] * 4
+    assert [m.last_error for m in inbound] == [None, None, "rate limited", "rate limited"]
