@@ -72,3 +72,21 @@ async def test_logs_hold_no_body_name_or_number(client: httpx.AsyncClient, runti
     for secret in (SENDER, "212612345678", "Youssef", "me frappe", "il dort", "Khadija",
                    "appeler demain", "merci beaucoup", "avocat", "Tiznit"):
         assert secret not in logs, secret
+
+
+async def test_sessions_are_encrypted_in_their_store(client: httpx.AsyncClient,
+                                                     runtime: Runtime) -> None:
+    her = Woman(client, SENDER)
+    await her.says_all("Bonjour", "oui", "oui", "avocat", "Tiznit", "1",
+                       "après 18h quand il dort")
+    if runtime.redis is not None:
+        keys = await runtime.redis.keys("*")
+        blobs = [k + (await runtime.redis.get(k) or b"") for k in keys
+                 if await runtime.redis.type(k) == b"string"]
+    else:
+        blobs = [key.encode() + value for key, (_, value)
+                 in runtime.sessions._items.items()]  # type: ignore[attr-defined]
+    assert blobs  # her conversation is there...
+    raw = b"\n".join(blobs)
+    for secret in (SENDER.encode(), "il dort".encode(), b"Tiznit", b"avocat", b"need_legal"):
+        assert secret not in raw, secret  # ...but nothing of it can be read
