@@ -3,6 +3,8 @@ cases (another center's case answers 404); an admin sees all; an analyst sees no
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
 
@@ -15,6 +17,20 @@ from bot.handoff.cases import OUTCOMES, CaseConflict, CaseForbidden, CaseNotFoun
 from bot.storage.models import Case
 from bot.web.deps import AccountDep, DbDep, RuntimeDep
 from bot.web.limits import check_ip
+
+
+@contextmanager
+def case_errors(reference: str) -> Iterator[None]:
+    """What the case service refuses, as HTTP: unknown or not hers 404 (never 403, so a
+    reference from another center says nothing), wrong state 409, bad value 400."""
+    try:
+        yield
+    except CaseNotFound:
+        raise HTTPException(404, f"no case {reference}") from None
+    except CaseConflict as exc:
+        raise HTTPException(409, str(exc)) from None
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
 
 
 async def _ip_limit(request: Request, runtime: RuntimeDep) -> None:
@@ -103,10 +119,8 @@ async def list_cases(runtime: RuntimeDep, db: DbDep, account: AccountDep,
 @router.get("/cases/{reference}", summary="One case, with her safe-contact preference first")
 async def show_case(reference: ReferencePath, runtime: RuntimeDep, db: DbDep,
                     account: AccountDep) -> dict[str, Any]:
-    try:
+    with case_errors(reference):
         case = await runtime.cases.get_visible(db, account, reference)
-    except CaseNotFound:
-        raise HTTPException(404, f"no case {reference}")
     view = await runtime.cases.view(db, account, case)
     audit.record(db, "case.viewed", account=account, case_reference=case.reference)
     await db.commit()
@@ -116,12 +130,8 @@ async def show_case(reference: ReferencePath, runtime: RuntimeDep, db: DbDep,
 @router.post("/cases/{reference}/claim", summary="Take the case")
 async def claim_case(reference: ReferencePath, runtime: RuntimeDep, db: DbDep,
                      account: AccountDep) -> dict[str, Any]:
-    try:
+    with case_errors(reference):
         case = await runtime.cases.claim(db, account, reference)
-    except CaseNotFound:
-        raise HTTPException(404, f"no case {reference}")
-    except CaseConflict as exc:
-        raise HTTPException(409, str(exc))
     await db.commit()
     return {"reference": case.reference, "status": case.status}
 
@@ -130,14 +140,8 @@ async def claim_case(reference: ReferencePath, runtime: RuntimeDep, db: DbDep,
              summary="Write to her; delivered on the channel she used")
 async def send_message(reference: ReferencePath, body: MessageRequest, runtime: RuntimeDep,
                        db: DbDep, account: AccountDep) -> dict[str, Any]:
-    try:
+    with case_errors(reference):
         message = await runtime.cases.send_to_her(db, account, reference, body.text)
-    except CaseNotFound:
-        raise HTTPException(404, f"no case {reference}")
-    except CaseConflict as exc:
-        raise HTTPException(409, str(exc))
-    except ValueError as exc:
-        raise HTTPException(400, str(exc))
     await db.commit()
     await runtime.outbox.deliver([message.id])
     await db.refresh(message)
@@ -147,12 +151,8 @@ async def send_message(reference: ReferencePath, body: MessageRequest, runtime: 
 @router.post("/cases/{reference}/close", summary="Close the case with an outcome")
 async def close_case(reference: ReferencePath, body: CloseRequest, runtime: RuntimeDep,
                      db: DbDep, account: AccountDep) -> dict[str, Any]:
-    try:
+    with case_errors(reference):
         case = await runtime.cases.close(db, account, reference, body.outcome)
-    except CaseNotFound:
-        raise HTTPException(404, f"no case {reference}")
-    except CaseConflict as exc:
-        raise HTTPException(409, str(exc))
     await db.commit()
     return {"reference": case.reference, "status": case.status, "outcome": case.outcome}
 
@@ -161,14 +161,8 @@ async def close_case(reference: ReferencePath, body: CloseRequest, runtime: Runt
              summary="Transfer the case to another center (only with her consent)")
 async def transfer_case(reference: ReferencePath, body: TransferRequest, runtime: RuntimeDep,
                         db: DbDep, account: AccountDep) -> dict[str, Any]:
-    try:
+    with case_errors(reference):
         case = await runtime.transfers.transfer(db, account, reference, body.center_id,
                                                 body.reason)
-    except CaseNotFound:
-        raise HTTPException(404, f"no case {reference}")
-    except CaseConflict as exc:
-        raise HTTPException(409, str(exc))
-    except ValueError as exc:
-        raise HTTPException(400, str(exc))
     await db.commit()
     return {"reference": case.reference, "status": case.status, "center_id": case.center_id}
