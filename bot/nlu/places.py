@@ -1,0 +1,590 @@
+"""Towns: find the town a woman names in a message, or the one nearest a location.
+
+The gazetteer is built once from `data/geo/cities.csv` (French and Arabic names,
+alternate spellings) and `data/geo/darija_aliases.csv` (colloquial spellings such
+as "casa", "tanja", "9nitra"; low confidence). It is read-only after loading and
+safe to share between tasks.
+
+How a name in free text is recognised:
+
+1. Every name is indexed in `normalize()` form with the variants people type: with
+   and without the article ("El Jadida", "jadida", "ljadida", "الجديدة", "جديدة",
+   "لجديدة"), glued ("benimellal"), and the usual spellings of name parts
+   (bni/beni, oulad/ouled, souk/souq/sou9, ait/ayt, ain/3in).
+2. A message is scanned for the longest indexed word sequence. Arabic prefixes glued
+   to the name (فتيزنيت, بالرباط, لطنجة) are split off.
+3. Each indexed name has a tier. Distinctive names ("tiznit", "casablanca") are
+   accepted anywhere. Names that are also ordinary words ("safi", "tata", "sale",
+   "صباح") need a locative word before them ("f", "fi", "à", "de", "men", "في",
+   "من", ...). Names that are nouns usually found after such words ("médina",
+   "mosquée") are only accepted as the whole answer to "which town?" (`lookup`).
+   Name parts ("sidi", "ain", "bni", "oulad", "had") are never a town by themselves.
+4. If nothing matched exactly, the words after a locative word (and, with a stricter
+   cut-off, long unknown words anywhere) are compared with rapidfuzz, then by
+   consonant skeleton ("mrrakch" and "marrakech" are both "mrkx").
+5. When one spelling names several places, the most populous wins.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import itertools
+import logging
+import math
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from bot.nlu.common_words import COMMON_WORDS, LOCATIVE_NOUNS, LOCATIVE_PREFIXES, NAME_PARTS
+from bot.nlu.normalize import normalize
+from bot.nlu.result import Place, PlaceMatch
+
+__all__ = [
+    "DEFAULT_GEO_DIR",
+    "Gazetteer",
+    "load_gazetteer",
+    "skeleton",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_GEO_DIR: Final[Path] = Path(__file__).resolve().parents[2] / "data" / "geo"
+
+# Tiers: where an indexed spelling may be read as a town.
+ANYWHERE: Final = 0
+AFTER_LOCATIVE: Final = 1
+ANSWER_ONLY: Final = 2
+
+# Confidence of a match by where the spelling comes from.
+_CONF_NAME: Final = 0.95
+_CONF_ALT: Final = 0.85
+_CONF_VARIANT: Final = 0.9  # multiplier for a derived spelling (article dropped, ...)
+_CONF_ALIAS_SEEN_TWICE: Final = 0.8
+_CONF_ALIAS_SEEN_ONCE: Final = 0.6
+_CONF_FUZZY: Final = 0.8  # multiplier applied to score/100
+_CONF_SKELETON: Final = 0.55
+_PREFIX_BONUS: Final = 0.05
+
+_MAX_NAME_WORDS: Final = 5
+_LATIN_ARTICLES: Final[frozenset[str]] = frozenset(
+    {"el", "al", "ad", "ed", "es", "er", "ez", "et", "en", "an", "as", "at", "l", "la", "le"}
+)
+# Arabic letters glued before a name: "فتيزنيت", "بالرباط", "لطنجة", "وطنجة".
+# (prefix, is_locative)
+_ARABIC_GLUED: Final[tuple[tuple[str, bool], ...]] = (
+    ("فال", True),
+    ("بال", True),
+    ("وال", False),
+    ("لل", True),
+    ("فل", True),
+    ("بل", True),
+    ("ف", True),
+    ("ب", True),
+    ("ل", True),
+    ("و", False),
+)
+# Spellings of recurring name parts (all in normalize() form).
+_PART_SPELLINGS: Final[tuple[frozenset[str], ...]] = tuple(
+    frozenset(group.split())
+    for group in (
+        "bni beni bani",
+        "oulad ouled awlad wlad",
+        "ait ayt",
+        "ain 3in ayn",
+        "souk souq sou9",
+        "ksar qsar",
+        "moulay my mly",
+        "sidi si",
+        "had lhad",
+        "jemaa jmaa jamaa",
+        "khemis khmis",
+        "tnine tnin",
+        "dar",
+    )
+)
+_PART_ALTERNATIVES: Final[dict[str, frozenset[str]]] = {
+    word: group for group in _PART_SPELLINGS for word in group
+}
+
+_LATIN_WORD = re.compile(r"^[a-z0-9 ]+$")
+
+
+def _is_arabic(text: str) -> bool:
+    return any("\u0600" <= ch <= "\u06ff" for ch in text)
+
+
+def skeleton(text: str) -> str:
+    """A rough consonant skeleton of a Latin spelling, Arabizi included.
+
+    >>> skeleton("marrakech"), skeleton("mrrakch"), skeleton("9nitra"), skeleton("kenitra")
+    ('mrkx', 'mrkx', 'kntr', 'kntr')
+    """
+    s = text.replace(" ", "")
+    for src, dst in (
+        ("kh", "5"),
+        ("ch", "x"),
+        ("sh", "x"),
+        ("gh", "g"),
+        ("dj", "j"),
+        ("ou", "w"),
+        ("q", "k"),
+        ("9", "k"),
+        ("7", "h"),
+        ("3", ""),
+        ("2", ""),
+        ("8", "h"),
+        ("c", "k"),
+        ("z", "z"),
+    ):
+        s = s.replace(src, dst)
+    s = re.sub(r"[aeiouy]", "", s)
+    return re.sub(r"(.)\1+", r"\1", s)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    place: int  # index into Gazetteer.places
+    confidence: float
+    tier: int
+    exact: bool  # the spelling is a listed name, not one derived from it
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    place: int
+    confidence: float
+    prefixed: bool
+    start: int
+    length: int
+    matched: str
+
+    @property
+    def score(self) -> float:
+        return self.confidence + (_PREFIX_BONUS if self.prefixed else 0.0) + 0.01 * self.length
+
+
+class Gazetteer:
+    """The towns of Morocco, indexed for matching. Build with `load_gazetteer()`."""
+
+    def __init__(
+        self,
+        places: Iterable[Place],
+        alt_names: Iterable[tuple[str, ...]] = (),
+        aliases: Iterable[tuple[str, str, int]] = (),
+    ) -> None:
+        """`alt_names[i]` are the alternate spellings of `places[i]`; `aliases` are
+        (alias, place id, number of sources that list it)."""
+        self._places: tuple[Place, ...] = tuple(places)
+        self._by_id: dict[str, int] = {p.id: i for i, p in enumerate(self._places)}
+        self._index: dict[str, list[_Entry]] = {}
+        self._alt_names: dict[int, tuple[str, ...]] = dict(enumerate(alt_names))
+        self._lat = np.radians(np.array([p.lat for p in self._places], dtype=np.float64))
+        self._lon = np.radians(np.array([p.lon for p in self._places], dtype=np.float64))
+        self._pending_aliases = list(aliases)
+        self._build()
+
+    # -- building --------------------------------------------------------------------
+
+    @classmethod
+    def from_csv(cls, cities_csv: Path, aliases_csv: Path | None = None) -> Gazetteer:
+        places: list[Place] = []
+        alt_names: list[tuple[str, ...]] = []
+        with cities_csv.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                try:
+                    place = Place(
+                        id=row["id"],
+                        name_fr=row["name_fr"],
+                        name_ar=row["name_ar"],
+                        province_id=row["province_id"],
+                        region_id=row["region_id"],
+                        lat=float(row["lat"]),
+                        lon=float(row["lon"]),
+                        population=int(row["population"] or 0),
+                        kind=row["kind"],
+                    )
+                except (KeyError, ValueError) as exc:
+                    raise ValueError(f"{cities_csv}: row {row.get('id')!r}: {exc}") from exc
+                places.append(place)
+                alt_names.append(tuple(a for a in (row.get("alt_names") or "").split("|") if a))
+        aliases: list[tuple[str, str, int]] = []
+        if aliases_csv is not None and aliases_csv.exists():
+            with aliases_csv.open(encoding="utf-8", newline="") as fh:
+                for row in csv.DictReader(fh):
+                    aliases.append((row["alias"], row["city_id"], int(row["n_files_seen"] or 1)))
+        return cls(places, alt_names, aliases)
+
+    def _build(self) -> None:
+        self._own_names = [(normalize(p.name_fr), normalize(p.name_ar)) for p in self._places]
+        for i, place in enumerate(self._places):
+            for raw, conf in (
+                (place.name_fr, _CONF_NAME),
+                (place.name_ar, _CONF_NAME),
+                *((alt, _CONF_ALT) for alt in self._alt_names.get(i, ())),
+            ):
+                if raw:
+                    self._add_name(i, raw, conf, alias=False)
+        for alias, place_id, seen in self._pending_aliases:
+            idx = self._by_id.get(place_id)
+            if idx is None:
+                raise ValueError(f"darija alias {alias!r}: unknown city id {place_id!r}")
+            conf = _CONF_ALIAS_SEEN_TWICE if seen >= 2 else _CONF_ALIAS_SEEN_ONCE
+            self._add_name(
+                idx, alias, conf, alias=True, min_tier=ANYWHERE if seen >= 2 else AFTER_LOCATIVE
+            )
+        self._pending_aliases = []
+        # Best entry first: a listed name before a derived spelling, a commune before
+        # a city district of the same name, then the most populous place.
+        for key, entries in self._index.items():
+            best: dict[int, _Entry] = {}
+            for e in entries:
+                old = best.get(e.place)
+                if old is None or (e.exact, e.confidence, -e.tier) > (
+                    old.exact,
+                    old.confidence,
+                    -old.tier,
+                ):
+                    best[e.place] = e
+            if len(best) == 1:
+                self._index[key] = list(best.values())
+            else:
+                self._index[key] = sorted(best.values(), key=lambda e: self._entry_rank(key, e))
+        self._fuzzy_latin: list[str] = sorted(
+            k
+            for k, es in self._index.items()
+            if not _is_arabic(k) and len(k) >= 4 and es[0].tier < ANSWER_ONLY
+        )
+        self._fuzzy_arabic: list[str] = sorted(
+            k
+            for k, es in self._index.items()
+            if _is_arabic(k) and len(k) >= 3 and es[0].tier < ANSWER_ONLY
+        )
+        self._skeletons: dict[str, list[_Entry]] = {}
+        for key in self._fuzzy_latin:
+            sk = skeleton(key)
+            if len(sk) >= 3:
+                self._skeletons.setdefault(sk, []).extend(self._index[key])
+        for sk, entries in self._skeletons.items():
+            self._skeletons[sk] = sorted(entries, key=lambda e: -self._places[e.place].population)
+        logger.info("gazetteer: %d places, %d spellings", len(self._places), len(self._index))
+
+    def _entry_rank(self, key: str, e: _Entry) -> tuple[int, bool, bool, int, int]:
+        place = self._places[e.place]
+        # Alternate spellings collide ("Asila" is listed for Assilah and Azilal):
+        # the place whose own name looks more like the spelling comes first.
+        own = self._own_names[e.place][1 if _is_arabic(key) else 0]
+        likeness = int(fuzz.ratio(key, own) // 10)
+        return (e.tier, not e.exact, place.kind == "arrondissement", -likeness, -place.population)
+
+    def _add_name(
+        self, idx: int, raw: str, conf: float, *, alias: bool, min_tier: int = ANYWHERE
+    ) -> None:
+        base = normalize(raw)
+        if not base:
+            return
+        glued_apostrophe = normalize(re.sub(r"['’`ʼ]", "", raw))
+        spellings: dict[str, tuple[float, bool]] = {base: (conf, True)}
+        if glued_apostrophe and glued_apostrophe != base:
+            spellings.setdefault(glued_apostrophe, (conf, True))
+        for form in list(spellings):
+            for variant in _variants(form):
+                spellings.setdefault(variant, (conf * _CONF_VARIANT, False))
+        for key, (c, exact) in spellings.items():
+            tier = self._tier(key, alias=alias, is_alt=conf < _CONF_NAME)
+            if tier is None:
+                continue
+            self._index.setdefault(key, []).append(_Entry(idx, c, max(tier, min_tier), exact))
+
+    @staticmethod
+    def _tier(key: str, *, alias: bool, is_alt: bool) -> int | None:
+        words = key.split()
+        if len(words) > _MAX_NAME_WORDS:
+            return None
+        if len(words) == 1:
+            w = words[0]
+            if w in NAME_PARTS or len(w) < 2 or w.isdigit():
+                return None
+            if _is_word_in(w, LOCATIVE_NOUNS):
+                return ANSWER_ONLY
+            if (
+                _is_word_in(w, COMMON_WORDS)
+                or len(w) <= 3
+                or (is_alt and not alias and len(w) <= 4)
+            ):
+                return AFTER_LOCATIVE
+            return ANYWHERE
+        distinctive = [w for w in words if not _is_word_in(w, COMMON_WORDS) and w not in NAME_PARTS]
+        if not distinctive:
+            return AFTER_LOCATIVE if any(w not in NAME_PARTS for w in words) else None
+        if sum(len(w) for w in distinctive) < 3:
+            return AFTER_LOCATIVE
+        return ANYWHERE
+
+    # -- queries ---------------------------------------------------------------------
+
+    @property
+    def places(self) -> tuple[Place, ...]:
+        return self._places
+
+    def by_id(self, place_id: str) -> Place | None:
+        idx = self._by_id.get(place_id)
+        return None if idx is None else self._places[idx]
+
+    def nearest(self, lat: float, lon: float) -> Place:
+        """The place closest to a shared location (great-circle distance)."""
+        if not self._places:
+            raise LookupError("empty gazetteer")
+        la, lo = math.radians(lat), math.radians(lon)
+        d = (
+            np.sin((self._lat - la) / 2) ** 2
+            + math.cos(la) * np.cos(self._lat) * np.sin((self._lon - lo) / 2) ** 2
+        )
+        return self._places[int(np.argmin(d))]
+
+    def find(self, text: str) -> PlaceMatch | None:
+        """The town named in a free-text message, or None.
+
+        Ordinary words are not read as towns: "safi", "had", "tata", "sidi" alone give
+        nothing; "f safi", "à Tata" do.
+        """
+        return self._find(normalize(text).split(), answer=False)
+
+    def lookup(self, name: str) -> Place | None:
+        """The town meant by a message that answers "which town?" ("casa",
+        "f tiznit", "je suis à Safi", "آسفي"), or None."""
+        match = self.lookup_match(name)
+        return match.place if match else None
+
+    def lookup_match(self, name: str) -> PlaceMatch | None:
+        words = normalize(name).split()
+        # Drop leading filler: "ana f", "je suis à", "ana sakna f", "انا ساكنة في".
+        while len(words) > 1 and (words[0] in LOCATIVE_PREFIXES or words[0] in _ANSWER_FILLER):
+            words = words[1:]
+        if not words:
+            return None
+        whole = " ".join(words)
+        entries = self._index.get(whole)
+        if entries:
+            return self._match(entries[0], whole, prefixed=True)
+        return self._find(words, answer=True)
+
+    # -- matching --------------------------------------------------------------------
+
+    def _match(
+        self, entry: _Entry, matched: str, *, prefixed: bool, factor: float = 1.0
+    ) -> PlaceMatch:
+        conf = min(1.0, entry.confidence * factor + (_PREFIX_BONUS if prefixed else 0.0))
+        return PlaceMatch(
+            place=self._places[entry.place], confidence=round(conf, 3), matched=matched
+        )
+
+    def _find(self, words: list[str], *, answer: bool) -> PlaceMatch | None:
+        if not words:
+            return None
+        best: _Candidate | None = None
+        for cand in self._exact_candidates(words, answer=answer):
+            if best is None or cand.score > best.score:
+                best = cand
+        if best is not None:
+            return PlaceMatch(
+                place=self._places[best.place],
+                confidence=round(
+                    min(1.0, best.confidence + (_PREFIX_BONUS if best.prefixed else 0.0)), 3
+                ),
+                matched=best.matched,
+            )
+        return self._fuzzy(words, answer=answer)
+
+    def _exact_candidates(self, words: list[str], *, answer: bool) -> Iterator[_Candidate]:
+        n = len(words)
+        i = 0
+        while i < n:
+            prefixed = answer or _after_locative(words, i)
+            found: _Candidate | None = None
+            for length in range(min(_MAX_NAME_WORDS, n - i), 0, -1):
+                for key, pre in _spellings_at(words, i, length, prefixed):
+                    entries = self._index.get(key)
+                    if not entries:
+                        continue
+                    entry = entries[0]
+                    if entry.tier == ANSWER_ONLY and not answer:
+                        continue
+                    if entry.tier == AFTER_LOCATIVE and not pre:
+                        continue
+                    found = _Candidate(entry.place, entry.confidence, pre, i, length, key)
+                    break
+                if found:
+                    break
+            if found:
+                yield found
+                i += found.length
+            else:
+                i += 1
+
+    def _fuzzy(self, words: list[str], *, answer: bool) -> PlaceMatch | None:
+        queries: list[tuple[str, bool]] = []
+        n = len(words)
+        for i in range(n):
+            prefixed = answer or _after_locative(words, i)
+            if prefixed:
+                for length in (3, 2, 1):
+                    if i + length <= n:
+                        for key, _ in _spellings_at(words, i, length, True):
+                            queries.append((key, True))
+            else:
+                w = words[i]
+                if len(w) >= 7 and w not in COMMON_WORDS:
+                    queries.append((w, False))
+                elif _is_arabic(w):
+                    for key, pre in _spellings_at(words, i, 1, False):
+                        if pre and key != w:
+                            queries.append((key, True))
+        best: tuple[float, PlaceMatch] | None = None
+        seen: set[str] = set()
+        for query, prefixed in queries[:24]:
+            if query in seen or query in COMMON_WORDS or len(query) < 4:
+                continue
+            seen.add(query)
+            arabic = _is_arabic(query)
+            if not arabic and not _LATIN_WORD.match(query):
+                continue
+            cutoff = 90.0 if not prefixed or len(query) <= 5 else 80.0
+            choices = self._fuzzy_arabic if arabic else self._fuzzy_latin
+            hits = process.extract(query, choices, scorer=fuzz.ratio, score_cutoff=cutoff, limit=5)
+            for key, score, _ in hits:
+                entry = self._index[key][0]
+                if entry.tier == AFTER_LOCATIVE and not prefixed:
+                    continue
+                # A short query must not match a much longer name by containment.
+                if abs(len(key) - len(query)) > max(2, len(query) // 3):
+                    continue
+                rank = score / 100.0 + self._places[entry.place].population / 1e9
+                m = self._match(entry, query, prefixed=prefixed, factor=_CONF_FUZZY * score / 100.0)
+                if best is None or rank > best[0]:
+                    best = (rank, m)
+            if best is None and prefixed and not arabic:
+                sk = skeleton(query)
+                entries = self._skeletons.get(sk) if len(sk) >= 3 else None
+                if entries:
+                    rank = 0.5 + self._places[entries[0].place].population / 1e9
+                    best = (
+                        rank,
+                        self._match(
+                            entries[0],
+                            query,
+                            prefixed=False,
+                            factor=_CONF_SKELETON / entries[0].confidence,
+                        ),
+                    )
+        return best[1] if best else None
+
+
+# Words that may open an answer to "which town?" besides locative words.
+_ANSWER_FILLER_TEXT: Final = """
+    ana ani rani hna 7na moi je suis j habite nous sommes ville la city town mdinti
+    madinati lmdina mdina de commune province mn men
+    انا راني حنا مدينتي المدينه مدينه ساكنه ساكن كنسكن نسكن اسكن اعيش
+"""
+_ANSWER_FILLER: Final[frozenset[str]] = frozenset(normalize(w) for w in _ANSWER_FILLER_TEXT.split())
+
+
+def _is_word_in(word: str, vocabulary: frozenset[str]) -> bool:
+    """`word` or `word` without its article ("لمنزل", "المنزل", "lhammam", "elhad")."""
+    if word in vocabulary:
+        return True
+    if _is_arabic(word):
+        return (word.startswith("ال") and word[2:] in vocabulary) or (
+            word.startswith("ل") and word[1:] in vocabulary
+        )
+    return (word.startswith("el") and word[2:] in vocabulary) or (
+        word.startswith("l") and word[1:] in vocabulary
+    )
+
+
+def _after_locative(words: list[str], i: int) -> bool:
+    if i >= 1 and words[i - 1] in LOCATIVE_PREFIXES:
+        return True
+    # "f el jadida", "à la ...", "de l ..."
+    return i >= 2 and words[i - 1] in _LATIN_ARTICLES and words[i - 2] in LOCATIVE_PREFIXES
+
+
+def _spellings_at(
+    words: list[str], i: int, length: int, prefixed: bool
+) -> Iterator[tuple[str, bool]]:
+    """Keys to look up for words[i:i+length], with whether a locative word precedes."""
+    key = " ".join(words[i : i + length])
+    yield key, prefixed
+    first = words[i]
+    rest = words[i + 1 : i + length]
+    if _is_arabic(first):
+        for glued, locative in _ARABIC_GLUED:
+            if first.startswith(glued) and len(first) - len(glued) >= 2:
+                yield " ".join([first[len(glued) :], *rest]), prefixed or locative
+    elif len(first) >= 5 and first[0] == "l" and first[1] not in "aeiou":
+        # Darija article glued to the name: "ljdida", "lbida", "l9nitra".
+        yield " ".join([first[1:], *rest]), prefixed
+
+
+def _variants(form: str) -> set[str]:
+    """Other ways to write one normalised name."""
+    out: set[str] = set()
+    words = form.split()
+    if not words:
+        return out
+    if _is_arabic(form):
+        options: list[list[str]] = []
+        for w in words:
+            opts = [w]
+            if w.startswith("ال") and len(w) > 3:
+                opts += [w[2:], "ل" + w[2:]]
+            if w.endswith("ه") and len(w) > 2:
+                opts.append(w[:-1] + "ا")
+            options.append(opts)
+        for combo in itertools.islice(itertools.product(*options), 16):
+            out.add(" ".join(combo))
+        out.discard(form)
+        return out
+    # Latin
+    options = []
+    for j, w in enumerate(words):
+        opts = [w]
+        if w in _PART_ALTERNATIVES:
+            opts = sorted(_PART_ALTERNATIVES[w])
+        options.append(opts)
+    for combo in itertools.islice(itertools.product(*options), 24):
+        out.add(" ".join(combo))
+    more: set[str] = set()
+    for v in out | {form}:
+        ws = v.split()
+        if ws[0] in _LATIN_ARTICLES and len(ws) > 1:
+            more.add(" ".join(ws[1:]))  # "jadida"
+            more.add("l" + " ".join(ws[1:]))  # "ljadida"
+            more.add(ws[0] + " ".join(ws[1:]))  # "eljadida"
+        # articles inside: "ksar el kebir" -> "ksar lkebir", "ksar kebir"
+        for k in range(1, len(ws) - 1):
+            if ws[k] in _LATIN_ARTICLES:
+                more.add(" ".join(ws[:k] + ["l" + ws[k + 1]] + ws[k + 2 :]))
+                more.add(" ".join(ws[:k] + ws[k + 1 :]))
+        if 2 <= len(ws) <= 3 and len(v) >= 7:
+            more.add(v.replace(" ", ""))  # "benimellal", "sidislimane"
+    out |= more
+    out.discard(form)
+    return {v for v in out if v}
+
+
+@functools.lru_cache(maxsize=4)
+def _load(geo_dir: str) -> Gazetteer:
+    path = Path(geo_dir)
+    return Gazetteer.from_csv(path / "cities.csv", path / "darija_aliases.csv")
+
+
+def load_gazetteer(geo_dir: Path | None = None) -> Gazetteer:
+    """The gazetteer for `geo_dir` (default `data/geo/`), built on first use and
+    cached for the life of the process."""
+    return _load(str((geo_dir or DEFAULT_GEO_DIR).resolve()))
