@@ -10,7 +10,7 @@ import pytest
 from bot.nlu.places import Gazetteer, load_gazetteer, skeleton
 from bot.nlu.result import Place
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "nlu"
+DATA = Path(__file__).resolve().parents[2] / "data" / "intents"
 
 
 @pytest.fixture(scope="module")
