@@ -17,11 +17,13 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from bot.nlu.lexicon import ScriptRegex
+
 __all__ = ["CONCEPTS", "concepts"]
 
 
-def _rx(*alternatives: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{a})" for a in alternatives))
+def _rx(*alternatives: str) -> ScriptRegex:
+    return ScriptRegex(*alternatives)
 
 
 def _ar(items: str) -> str:
@@ -41,7 +43,7 @@ def _ar(items: str) -> str:
 
 # (name, pattern). Latin alternatives use \b; Arabic ones match inside glued
 # words on purpose (prefixes ف ب ل و ال are glued in Arabic script).
-CONCEPTS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
+CONCEPTS: Final[tuple[tuple[str, ScriptRegex], ...]] = (
     # -- legal ------------------------------------------------------------------
     (
         "lawyer",
@@ -105,11 +107,11 @@ CONCEPTS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     (
         "distress",
         _rx(
-            r"\bnthi9\b|\bkanthi9\b|\bconfiance\b|\boublier\b|\bnnsa\b|\bsursaute\b|\bressen\w*|\bvide\b|\bmayta\b|\bmorte\b|\bfond du trou\b|\bkan7e?ss\b|\bkan7ass\b|\bma bqitch kankhrj\b|\bne sors plus\b|\bkanfkar\b|\bdak nhar\b|\bce jour\b|\bculpabilis\w*|\bkan3ayer rasi\b|\bkanbki\b|\bnbki\b|\bpleur\w*|\bcauchemar\w*|\bkabous\b|\bangoiss\w*|\bdepress\w*"
+            r"\boublier\b|\bnnsa\b|\bsursaute\b|\bressen\w*|\bvide\b|\bmayta\b|\bmorte\b|\bfond du trou\b|\bkan7e?ss\b|\bkan7ass\b|\bma bqitch kankhrj\b|\bne sors plus\b|\bkanfkar\b|\bdak nhar\b|\bce jour\b|\bculpabilis\w*|\bkan3ayer rasi\b|\bkanbki\b|\bnbki\b|\bpleur\w*|\bcauchemar\w*|\bkabous\b|\bangoiss\w*|\bdepress\w*"
             r"|\bma bqitch kan3e?ss\b|\bkan3ess\b|\bdormir\b|\bdors\b|\bl9al9\b|\bpanique\b|\btraumat\w*"
             r"|\bkhal3a\b|\blkhal3a\b|\bkhouf\b|\bpeur\b|\bmoral\w*|\bdetruite\b|\bkantkhal3\b",
             _ar(
-                "الثقه*|نتيق*|نسيان*|ننسي*|ارتعب*|الرعب*|رعب|كنحس*|ميته*|مييته*|مابقيتش كنخرج|اخرج من البيت|داك النهار|ذلك اليوم|كنلوم*|الوم*|كنبكي*|نبكي*|ابكي*|البكا*|الكابوس*|كوابيس*|القلق*|الاكتياب*|اكتياب*|كنعس*|النوم*|انام*|الخلعه*|الخوف*|صدمه*|الهلع*|منهكه*|محطمه*|محطومه*|كنتخلع*"
+                "نسيان*|ننسي*|ارتعب*|الرعب*|رعب|كنحس*|ميته*|مييته*|مابقيتش كنخرج|اخرج من البيت|داك النهار|ذلك اليوم|كنلوم*|الوم*|كنبكي*|نبكي*|ابكي*|البكا*|الكابوس*|كوابيس*|القلق*|الاكتياب*|اكتياب*|كنعس*|النوم*|انام*|الخلعه*|الخوف*|صدمه*|الهلع*|منهكه*|محطمه*|محطومه*|كنتخلع*"
             ),
         ),
     ),
@@ -183,10 +185,10 @@ CONCEPTS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
         "body",
         _rx(
             r"\b3ini\b|\b3yni\b|\boeil\b|\byeux\b|\bwdni\b|\boreille\b|\bsnani\b|\bdents?\b|\bdahri\b"
-            r"|\bdos\b|\bkarchi\b|\bkerch\b|\bventre\b|\bdra3i\b|\bbras\b|\byddi\b|\bmain\b|\brasi\b"
+            r"|\bdos\b|\bkarchi\b|\bkerch\b|\bventre\b|\bdra3i\b|\bbras\b|\byddi\b|\bmain\b|\bf rasi\b"
             r"|\btete\b|\bwjhi\b|\bvisage\b|\bjesmi\b|\bcorps\b|\bsymptom\w*|\bmaladie\b|\bmrida\b",
             _ar(
-                "عيني*|ودني*|اذني*|سناني*|اسناني*|ضهري*|ظهري*|كرشي*|بطني*|دراعي*|ذراعي*|يدي|راسي|راسها|وجهي*|جسمي*|اعراض*|صداع*|مريضه*|مرض"
+                "عيني*|ودني*|اذني*|سناني*|اسناني*|ضهري*|ظهري*|كرشي*|بطني*|دراعي*|ذراعي*|يدي|وجهي*|جسمي*|اعراض*|صداع*|مريضه*|مرض"
             ),
         ),
     ),
@@ -274,7 +276,7 @@ CONCEPTS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
             r"|\bmachine\b|\blmachina\b|\bautomati\w*|\bprogramme?\b|\bagent\b|\bconseiller\w*|\bresponsable\b"
             r"|\bmas2oul\b|\bassistante? sociale\b|\b7a9i9i\w*|\breel\w*|\bvrai\w*",
             _ar(
-                "شخص*|مستشار*|موظف*|الموظفين*|ناس*|بنادم*|انسان*|روبو*|روبوت*|بوت|ماكينه*|الماكينه*|الاله*|برنامج*|مستشاره*|المسوول*|المسووله*|مساعده اجتماعيه|حقيقي*|حقيقيه*|موظفه*|الخدامين*|العاملين*|اوتوماتيك*"
+                "شخص حقيقي|شخصا حقيقيا|مع شخص|شخص يجيبني|مستشار*|موظف*|الموظفين*|بنادم*|انسان*|روبو*|روبوت*|بوت|ماكينه*|الماكينه*|الاله*|برنامج*|مستشاره*|المسوول*|المسووله*|مساعده اجتماعيه|حقيقي*|حقيقيه*|موظفه*|الخدامين*|العاملين*|اوتوماتيك*"
             ),
         ),
     ),
@@ -299,11 +301,11 @@ CONCEPTS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     (
         "erase_stop",
         _rx(
-            r"\bnsed\b|\bsed\b|\bfermer\b|\bferme\w*|\b9te3\b|\bqte3\b|\bsuffit\b|\boubliez\b|\bpartir\b|\bnkhrej\b|\bghanmsa7\b|\bghadi nmsa7\b|\bms[ae]?7\w*|\bmse7\b|\bhyed\b|\b7iyed\b|\befface\w*|\bsupprim\w*|\bstop\w*|\bsafi\b|\bbaraka\b"
+            r"\bnsed\b|\bsed\b|\bfermer\b|\bferme\w*|\b9te3\b|\bqte3\b|\bsuffit\b|\boubliez\b|\bghanmsa7\b|\bghadi nmsa7\b|\bms[ae]?7\w*|\bmse7\b|\bhyed\b|\b7iyed\b|\befface\w*|\bsupprim\w*|\bstop\w*|\bsafi\b|\bbaraka\b"
             r"|\bkhla?s+\b|\b7bes\b|\b7bs\b|\bsed\b|\bannul\w*|\barret\w*|\bfin\b|\bquitt\w*|\boubli\w*|\bnsaw\b"
             r"|\bconversation\b|\bmessages\b|\blmessages\b|\bwa9ef\b|\bsali\b",
             _ar(
-                "سأغلق|ساغلق*|نسد|قطع|نساو|انسوا|نخرج|ساخرج*|نمسح*|مسح|امسح*|حيد|احذف*|حذف|توقف*|وقف|بركه*|صافي*|خلاص*|حبس|سد|اغلق*|كفي|يكفي*|انسو*|انسوا*|المحادثه*|الرسايل*|الميساجات*|الغا*|انتهي*"
+                "ساغلق*|نسد|قطع|نساو|انسوا|نمسح*|مسح|امسح*|حيد|احذف*|حذف|توقف*|وقف|بركه*|صافي*|خلاص*|حبس|سد|اغلق*|كفي|يكفي*|انسو*|انسوا*|المحادثه*|الرسايل*|الميساجات*|الغا*|انتهي*"
             ),
         ),
     ),
@@ -311,7 +313,7 @@ CONCEPTS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
         "someone_coming",
         _rx(
             r"\bja\b|\bjat\b|\bjaw\b|\bjay\b|\barrive\b|\best la\b|\brentre\b|\bregarde\b|\bkaychouf\b|\bdkhl\b",
-            _ar("جا|جات|جاو|جاي|دخل|قادم*|قريب*|كيشوف*|ينظر*"),
+            r"(?:^| )[وف]?(?:جا|جات|جاو|جاي|دخل|قادم|قريب|كيشوف|ينظر|جاني|جاتني)\b",
         ),
     ),
     (
@@ -323,6 +325,24 @@ CONCEPTS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
             _ar(
                 "السلام*|سلام*|مرحبا*|اهلا*|اهلين*|صباح الخير|مسا الخير|صباح النور|لاباس*|تحيه*|تحياتي*"
             ),
+        ),
+    ),
+    (
+        "lost",
+        _rx(
+            r"\bma3r[ae]?f?tch?\b|\bma3rfch\b|\bma n3rfch\b|\bsais pas\b|\bsais plus\b|\bjsp\b|\bperdue?\b"
+            r"|\bquoi faire\b|\bchno ndir\b|\bach ndir\b|\bfin nmchi\b|\bm7ayra\b|\bmhayra\b|\bta[y]?7a\b"
+            r"|\bhesite\b|\bvers qui\b|\bpar ou commencer\b|\b3ar?fa rasi\b",
+            _ar(
+                "ماعرفتش|ماعرفش|منعرفش|ماكنعرفش|لا اعرف|لم اعد اعرف|محتاره*|محيره*|ضايعه*|تايهه*|الضياع*|متردده*|شنو ندير|اش ندير|ماذا افعل|الجا"
+            ),
+        ),
+    ),
+    (
+        "trust",
+        _rx(
+            r"\bnthi9\b|\bkanthi9\b|\bconfiance\b|\bconfier\b|\bthi9a\b",
+            _ar("نتيق*|كنتيق*|اثق|الثقه*|نثق*|ابوح*"),
         ),
     ),
     # -- listening --------------------------------------------------------------
@@ -341,7 +361,7 @@ CONCEPTS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     (
         "off_topic",
         _rx(
-            r"\bpleuvoir\b|\bpluie\b|\btchta\b|\bheure\b|\bsa3a\b|\bweekend\b|\bcapitale\b|\bredal\b|\blydec\b|\bonee\b|\bnumero dyal\b|\brestaurant\b|\bnbi3\b|\bnchri\b|\bacheter\b|\bvendre\b|\bfilm\b|\bmusique\b|\bfoot\b|\bkhedma\b|\btravail\b|\bjob\b|\bmatch\b|\brecette\b|\bta9s\b|\bmeteo\b|\btemps\b|\bvisa\b"
+            r"\bpleuvoir\b|\bpluie\b|\btchta\b|\bheure\b|\bsa3a\b|\bweekend\b|\bcapitale\b|\bredal\b|\blydec\b|\bonee\b|\brestaurant\b|\bnbi3\b|\bnchri\b|\bacheter\b|\bvendre\b|\bfilm\b|\bmusique\b|\bfoot\b|\bkhedma\b|\btravail\b|\bjob\b|\bmatch\b|\brecette\b|\bta9s\b|\bmeteo\b|\btemps\b|\bvisa\b"
             r"|\binstagram\b|\bfollowers\b|\babonnes\b|\bwifi\b|\bbac\b|\bconcours\b|\bpromo\w*|\brecharge\w*"
             r"|\bforfait\b|\bvoiture\b|\btomobil\b|\btelephone\b|\bbus\b|\bramadan\b|\bblague\b|\bnokta\b"
             r"|\bchanter\b|\btghenni\b|\bmouton\b|\b7olli\b|\bfac\b|\bmassar\b|\bmasar\b|\bcnss\b|\bharira\b"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -44,12 +44,51 @@ __all__ = [
 CHAR_NGRAMS: Final = (2, 5)
 WORD_NGRAMS: Final = (1, 2)
 CONCEPT_WEIGHT: Final = 0.8
+SKELETON_WEIGHT: Final = 2.5
+"""Weight of the consonant-skeleton block: chosen on cross-validation (1 to 4 tried)."""
 """Length of the concept block relative to the character and word blocks (1 each)."""
 
 _WORD = re.compile(r"\w+")
 
 SparseRow = tuple[NDArray[np.int32], NDArray[np.float32]]
 """Feature indices and values of one message."""
+
+
+# Arabic letters -> the Latin letters or Arabizi digits Darija writers use for them.
+_ARABIC_TO_LATIN: Final[dict[int, str]] = {
+    ord(k): v
+    for k, v in {
+        "ا": "a", "ب": "b", "ت": "t", "ث": "t", "ج": "j", "ح": "7", "خ": "kh", "د": "d",
+        "ذ": "d", "ر": "r", "ز": "z", "س": "s", "ش": "ch", "ص": "s", "ض": "d", "ط": "t",
+        "ظ": "d", "ع": "3", "غ": "gh", "ف": "f", "ق": "9", "ك": "k", "ل": "l", "م": "m",
+        "ن": "n", "ه": "h", "و": "w", "ي": "y",
+    }.items()
+}  # fmt: skip
+_LATIN_SKELETON: Final = (
+    ("ou", "w"), ("sh", "ch"), ("x", "ch"), ("5", "kh"), ("8", "h"), ("2", ""),
+    ("gh", "\0"), ("q", "k"), ("9", "k"), ("g", "k"), ("\0", "gh"), ("i", "y"),
+)  # fmt: skip
+_VOWELS = re.compile(r"[aeo]")
+_DOUBLES = re.compile(r"(.)\1+")
+
+
+def skeleton_text(norm: str) -> str:
+    """Darija in either script reduced to a common consonant skeleton, so that
+    "بغيت" and "bghit" (and "راجلي", "rajli") give the same characters:
+    Arabic letters are transliterated as Arabizi writers do, short vowels (which
+    Arabic script does not write) are dropped, and i/ou become y/w like ي/و."""
+    out: list[str] = []
+    for word in norm.split():
+        if len(word) >= 4 and word[-1] == "ه":
+            word = word[:-1]  # taa marbuta: the final -a that Latin spelling drops too
+        w = word.translate(_ARABIC_TO_LATIN)
+        for src, dst in _LATIN_SKELETON:
+            w = w.replace(src, dst)
+        w = _VOWELS.sub("", w)
+        w = _DOUBLES.sub(r"\1", w)
+        if w:
+            out.append(w)
+    return " ".join(out)
 
 
 def char_ngrams(norm: str) -> list[str]:
@@ -60,6 +99,19 @@ def char_ngrams(norm: str) -> list[str]:
         w = f" {word} "
         w_len = len(w)
         for n in range(lo, hi + 1):
+            if n > w_len:
+                break
+            grams.extend(w[i : i + n] for i in range(w_len - n + 1))
+    return grams
+
+
+def skeleton_ngrams(norm: str) -> list[str]:
+    """Character n-grams (2 to 4) of `skeleton_text(norm)`, marked apart."""
+    grams: list[str] = []
+    for word in skeleton_text(norm).split():
+        w = f"<{word}>"
+        w_len = len(w)
+        for n in range(2, 5):
             if n > w_len:
                 break
             grams.extend(w[i : i + n] for i in range(w_len - n + 1))
@@ -79,16 +131,7 @@ def _idf(document_frequency: NDArray[np.float64], n_documents: int) -> NDArray[n
     return (np.log((1.0 + n_documents) / (1.0 + document_frequency)) + 1.0).astype(np.float32)
 
 
-def _tfidf_block(
-    grams: Iterable[str], vocabulary: dict[str, int], idf: NDArray[np.float32], offset: int
-) -> tuple[list[int], list[float]]:
-    counts = Counter(g for g in grams if g in vocabulary)
-    if not counts:
-        return [], []
-    idx = [vocabulary[g] for g in counts]
-    vals = [(1.0 + math.log(c)) * float(idf[i]) for i, c in zip(idx, counts.values(), strict=True)]
-    norm = math.sqrt(sum(v * v for v in vals))
-    return [i + offset for i in idx], [v / norm for v in vals]
+_WORD_CACHE_SIZE: Final = 50_000
 
 
 @dataclass
@@ -97,44 +140,125 @@ class TextFeaturizer:
     char_idf: NDArray[np.float32]
     word_vocabulary: dict[str, int]
     word_idf: NDArray[np.float32]
+    skeleton_vocabulary: dict[str, int]
+    skeleton_idf: NDArray[np.float32]
     concept_vocabulary: dict[str, int]
 
     @classmethod
     def fit(cls, norms: Sequence[str]) -> TextFeaturizer:
         char_df: Counter[str] = Counter()
         word_df: Counter[str] = Counter()
+        skeleton_df: Counter[str] = Counter()
         for norm in norms:
             char_df.update(set(char_ngrams(norm)))
             word_df.update(set(word_ngrams(norm)))
-        char_vocabulary = {g: i for i, g in enumerate(sorted(char_df))}
-        word_vocabulary = {g: i for i, g in enumerate(sorted(word_df))}
+            skeleton_df.update(set(skeleton_ngrams(norm)))
         n = len(norms)
-        char_idf = _idf(np.array([char_df[g] for g in char_vocabulary], dtype=np.float64), n)
-        word_idf = _idf(np.array([word_df[g] for g in word_vocabulary], dtype=np.float64), n)
+
+        def block(df: Counter[str]) -> tuple[dict[str, int], NDArray[np.float32]]:
+            vocabulary = {g: i for i, g in enumerate(sorted(df))}
+            idf = _idf(np.array([df[g] for g in vocabulary], dtype=np.float64), n)
+            return vocabulary, idf
+
+        char_vocabulary, char_idf = block(char_df)
+        word_vocabulary, word_idf = block(word_df)
+        skeleton_vocabulary, skeleton_idf = block(skeleton_df)
         concept_vocabulary = {f"c_{name}": i for i, (name, _) in enumerate(CONCEPTS)}
-        return cls(char_vocabulary, char_idf, word_vocabulary, word_idf, concept_vocabulary)
+        return cls(
+            char_vocabulary,
+            char_idf,
+            word_vocabulary,
+            word_idf,
+            skeleton_vocabulary,
+            skeleton_idf,
+            concept_vocabulary,
+        )
 
     @property
     def n_features(self) -> int:
-        return len(self.char_vocabulary) + len(self.word_vocabulary) + len(self.concept_vocabulary)
+        return (
+            len(self.char_vocabulary)
+            + len(self.word_vocabulary)
+            + len(self.skeleton_vocabulary)
+            + len(self.concept_vocabulary)
+        )
 
     def words(self) -> frozenset[str]:
         """The single words seen in training."""
         return frozenset(g for g in self.word_vocabulary if " " not in g)
 
+    def _word_grams(self, word: str) -> tuple[list[int], list[int]]:
+        """Vocabulary indices of one word's character and skeleton n-grams (both are
+        computed within word boundaries, so they can be cached per word)."""
+        cache = self.__dict__.setdefault("_cache", {})
+        hit: tuple[list[int], list[int]] | None = cache.get(word)
+        if hit is None:
+            chars = self.char_vocabulary
+            skeletons = self.skeleton_vocabulary
+            hit = (
+                [chars[g] for g in char_ngrams(word) if g in chars],
+                [skeletons[g] for g in skeleton_ngrams(word) if g in skeletons],
+            )
+            if len(cache) >= _WORD_CACHE_SIZE:
+                cache.clear()
+            cache[word] = hit
+        return hit
+
+    def _layout(self) -> tuple[NDArray[np.float32], NDArray[np.int64], NDArray[np.float32]]:
+        """(IDF of every n-gram feature, block boundaries, block weights), built once."""
+        layout = self.__dict__.get("_layout_cache")
+        if layout is None:
+            idf = np.concatenate([self.char_idf, self.word_idf, self.skeleton_idf])
+            bounds = np.cumsum(
+                [
+                    len(self.char_vocabulary),
+                    len(self.word_vocabulary),
+                    len(self.skeleton_vocabulary),
+                ]
+            )[:-1]
+            weights = np.array([1.0, 1.0, SKELETON_WEIGHT], dtype=np.float32)
+            layout = (idf.astype(np.float32), bounds.astype(np.int64), weights)
+            self.__dict__["_layout_cache"] = layout
+        return layout  # type: ignore[no-any-return]
+
     def row(self, norm: str) -> SparseRow:
-        idx, vals = _tfidf_block(char_ngrams(norm), self.char_vocabulary, self.char_idf, 0)
-        offset = len(self.char_vocabulary)
-        w_idx, w_vals = _tfidf_block(word_ngrams(norm), self.word_vocabulary, self.word_idf, offset)
-        idx += w_idx
-        vals += w_vals
-        offset += len(self.word_vocabulary)
+        """The feature row of one message: per block, TF-IDF with sublinear term
+        frequency, L2-normalised, times the block weight; then the concept block."""
+        offset_word = len(self.char_vocabulary)
+        offset_skeleton = offset_word + len(self.word_vocabulary)
+        offset_concept = offset_skeleton + len(self.skeleton_vocabulary)
+        indices: list[int] = []
+        skeleton_idx: list[int] = []
+        for word in norm.split():
+            c, k = self._word_grams(word)
+            indices += c
+            skeleton_idx += k
+        words = self.word_vocabulary
+        indices += [offset_word + words[g] for g in word_ngrams(norm) if g in words]
+        indices += [offset_skeleton + i for i in skeleton_idx]
+        if indices:
+            idf, bounds, weights = self._layout()
+            unique, counts = np.unique(np.asarray(indices, dtype=np.int32), return_counts=True)
+            vals = (1.0 + np.log(counts.astype(np.float32))) * idf[unique]
+            block = np.searchsorted(bounds, unique, side="right")
+            norms = np.sqrt(np.bincount(block, weights=vals * vals, minlength=3))
+            norms[norms == 0] = 1.0
+            vals = vals * (weights[block] / norms[block]).astype(np.float32)
+        else:
+            unique = np.zeros(0, np.int32)
+            vals = np.zeros(0, np.float32)
         tags = [self.concept_vocabulary[c] for c in concepts(norm) if c in self.concept_vocabulary]
         if tags:
             weight = CONCEPT_WEIGHT / math.sqrt(len(tags))
-            idx += [offset + t for t in tags]
-            vals += [weight] * len(tags)
-        return np.array(idx, dtype=np.int32), np.array(vals, dtype=np.float32)
+            unique = np.concatenate([unique, np.array(tags, dtype=np.int32) + offset_concept])
+            vals = np.concatenate([vals, np.full(len(tags), weight, dtype=np.float32)])
+        return unique.astype(np.int32, copy=False), vals.astype(np.float32, copy=False)
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state.pop("_cache", None)  # per-process caches, not part of the model
+        state.pop("_layout_cache", None)
+        return state
 
     def matrix(self, norms: Sequence[str]) -> csr_matrix:
         indptr = [0]

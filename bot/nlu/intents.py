@@ -7,7 +7,7 @@ dialogue manager can still offer the best guesses).
 
 Quick-exit words are a safety rule of DESIGN.md ("stop", "safi", "بركة", "حبس"
 ...): a message made only of them is `quick_exit` with confidence 1, whatever the
-model thinks.
+model thinks. A message made only of greeting words is `greet` the same way.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ __all__ = [
     "QUICK_EXIT_WORDS",
     "IntentClassifier",
     "decide_intent",
+    "is_greeting",
     "is_quick_exit",
 ]
 
@@ -80,6 +81,180 @@ QUICK_EXIT_WORDS: Final[frozenset[str]] = frozenset(
         "ستوب",
     ]
 )
+
+
+GREETING_WORDS: Final[frozenset[str]] = frozenset(
+    normalize(w)
+    for w in [
+        "salam",
+        "slm",
+        "slam",
+        "salm",
+        "aslm",
+        "asalam",
+        "assalam",
+        "salamo",
+        "salamou",
+        "salamu",
+        "salaam",
+        "3alaykom",
+        "3likom",
+        "3likoum",
+        "alaykom",
+        "alaykoum",
+        "alikom",
+        "3alikom",
+        "3ilkom",
+        "wa3likom",
+        "w3alaykom",
+        "o",
+        "wa",
+        "ra7matollah",
+        "ra7matoulah",
+        "rahmatullah",
+        "barakatouh",
+        "bonjour",
+        "bonjours",
+        "bonjoir",
+        "bjr",
+        "bonsoir",
+        "bsr",
+        "salut",
+        "slt",
+        "coucou",
+        "cc",
+        "hi",
+        "hello",
+        "hey",
+        "allo",
+        "ahlan",
+        "ahla",
+        "ahlin",
+        "mer7ba",
+        "merhba",
+        "mr7ba",
+        "marhaba",
+        "marhba",
+        "mrhba",
+        "sba7",
+        "sbah",
+        "saba7",
+        "sabah",
+        "lkhir",
+        "nour",
+        "msa",
+        "masa",
+        "labas",
+        "kidayra",
+        "kidayrin",
+        "kidayr",
+        "cv",
+        "ca",
+        "va",
+        "khti",
+        "lkhawatat",
+        "madame",
+        "mesdames",
+        "tout",
+        "le",
+        "monde",
+        "a",
+        "vous",
+        "toutes",
+        "tous",
+        "re",
+        "السلام",
+        "سلام",
+        "عليكم",
+        "وعليكم",
+        "ورحمه",
+        "الله",
+        "وبركاته",
+        "مرحبا",
+        "مرحبتين",
+        "اهلا",
+        "اهلين",
+        "وسهلا",
+        "صباح",
+        "مسا",
+        "مساء",
+        "الخير",
+        "النور",
+        "لاباس",
+        "تحيه",
+        "تحياتي",
+        "طيبه",
+        "كيدايره",
+        "كيدايرين",
+        "ختي",
+        "اختي",
+        "يا",
+    ]
+)
+_GREETING_CORE: Final[frozenset[str]] = frozenset(
+    normalize(w)
+    for w in [
+        "salam",
+        "slm",
+        "slam",
+        "salm",
+        "aslm",
+        "asalam",
+        "assalam",
+        "salamo",
+        "salamou",
+        "salamu",
+        "salaam",
+        "bonjour",
+        "bonjours",
+        "bonjoir",
+        "bjr",
+        "bonsoir",
+        "bsr",
+        "salut",
+        "slt",
+        "coucou",
+        "cc",
+        "hi",
+        "hello",
+        "hey",
+        "ahlan",
+        "ahla",
+        "mer7ba",
+        "merhba",
+        "mr7ba",
+        "marhaba",
+        "marhba",
+        "mrhba",
+        "sba7",
+        "sbah",
+        "saba7",
+        "sabah",
+        "msa",
+        "السلام",
+        "سلام",
+        "مرحبا",
+        "اهلا",
+        "اهلين",
+        "صباح",
+        "مسا",
+        "مساء",
+        "تحيه",
+        "تحياتي",
+    ]
+)
+
+
+def is_greeting(norm: str) -> bool:
+    """True if `normalize()`d text is only a greeting ("salam", "bonjour madame",
+    "السلام عليكم ورحمة الله", "sba7 lkhir")."""
+    words = norm.split()
+    return (
+        bool(words)
+        and len(words) <= 8
+        and all(w in GREETING_WORDS for w in words)
+        and any(w in _GREETING_CORE for w in words)
+    )
 
 
 def is_quick_exit(norm: str) -> bool:

@@ -36,7 +36,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-MODEL_VERSION: Final = "amane-nlu-2"
+MODEL_VERSION: Final = "amane-nlu-3"
 """Bump when features or training change, so cached models are retrained."""
 
 _ROOT: Final = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 from typing import Final
 
-from bot.nlu.intents import FALLBACK_THRESHOLD, decide_intent, is_quick_exit
+from bot.nlu.intents import FALLBACK_THRESHOLD, decide_intent, is_greeting, is_quick_exit
 from bot.nlu.model import (
     DEFAULT_DATA_DIR,
     DEFAULT_MODEL_DIR,
@@ -57,6 +57,12 @@ class LocalNlu:
         self._gazetteer = gazetteer if gazetteer is not None else load_gazetteer(geo_dir)
         self._threshold = fallback_threshold
         self._other = OtherLanguageDetector() if detect_other_languages else None
+        self._ordinary_words = self._ordinary(self._model)
+
+    def _ordinary(self, model: NluModel) -> frozenset[str]:
+        """Training-data words that are not place names: the gazetteer does not try
+        them for misspelt towns."""
+        return frozenset(w for w in model.featurizer.words() if not self._gazetteer.is_name(w))
 
     @property
     def model(self) -> NluModel:
@@ -72,6 +78,7 @@ class LocalNlu:
         if model_fingerprint(self._data_dir) == self._model.fingerprint:
             return False
         self._model = load_or_train(self._data_dir, self._model_dir)
+        self._ordinary_words = self._ordinary(self._model)
         return True
 
     async def parse(self, text: str) -> NluResult:
@@ -93,6 +100,8 @@ class LocalNlu:
         intent, confidence = decide_intent(ranking, self._threshold)
         if is_quick_exit(norm):
             intent, confidence = "quick_exit", 1.0
+        elif is_greeting(norm):
+            intent, confidence = "greet", 1.0
         urgent = is_urgent(norm, model.urgent_probability(row), ranking)
         return NluResult(
             text=text,
@@ -102,6 +111,6 @@ class LocalNlu:
             confidence=round(confidence, 4),
             intent_ranking=ranking,
             urgent=urgent,
-            place=self._gazetteer.find(clipped),
+            place=self._gazetteer.find(clipped, self._ordinary_words),
             violence=detect_violence(norm),
         )

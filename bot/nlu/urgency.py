@@ -19,10 +19,10 @@ thresholds are chosen on cross-validation for recall first.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Final
 
+from bot.nlu.lexicon import ScriptRegex
 from bot.types import Intent
 
 __all__ = [
@@ -36,8 +36,8 @@ URGENT_PROBABILITY_THRESHOLD: Final = 0.3
 EMERGENCY_PROBABILITY_THRESHOLD: Final = 0.25
 
 
-def _rx(*alternatives: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{a})" for a in alternatives))
+def _rx(*alternatives: str) -> ScriptRegex:
+    return ScriptRegex(*alternatives)
 
 
 # Latin Darija, written with Arabizi digits or their letter equivalents
@@ -128,7 +128,7 @@ _NOW_ATTACK_AR = (
     r"|دخلو عليا|دخل علي"
 )
 
-_LEXICON: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
+_LEXICON: Final[tuple[tuple[str, ScriptRegex], ...]] = (
     ("kill", _rx(_KILL_LATN, _KILL_AR)),
     ("slaughter", _rx(_SLAUGHTER_LATN, _SLAUGHTER_AR)),
     ("strangle", _rx(_STRANGLE_LATN, _STRANGLE_AR, r"\betrangl")),

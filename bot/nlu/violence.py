@@ -14,15 +14,14 @@ it (`evaluate`).
 
 from __future__ import annotations
 
-import re
-
+from bot.nlu.lexicon import ScriptRegex
 from bot.types import Violence
 
 __all__ = ["detect_violence"]
 
 
-def _rx(*alternatives: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{a})" for a in alternatives))
+def _rx(*alternatives: str) -> ScriptRegex:
+    return ScriptRegex(*alternatives)
 
 
 _RAPE = _rx(
