@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from bot.nlu.lexicon import ScriptRegex
+from bot.nlu.lexicon import ScriptRegex, scripts
 
 __all__ = ["CONCEPTS", "concepts"]
 
@@ -376,4 +376,5 @@ CONCEPTS: Final[tuple[tuple[str, ScriptRegex], ...]] = (
 
 def concepts(norm: str) -> list[str]:
     """Concept tokens for `normalize()`d text, e.g. ["c_lawyer", "c_divorce"]."""
-    return [f"c_{name}" for name, pattern in CONCEPTS if pattern.search(norm)]
+    found = scripts(norm)
+    return [f"c_{name}" for name, pattern in CONCEPTS if pattern.search_in(norm, found)]

@@ -11,12 +11,19 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["ScriptRegex", "has_arabic", "has_latin"]
+__all__ = ["ScriptRegex", "has_arabic", "has_latin", "scripts"]
 
 _ARABIC: Final = re.compile(r"[\u0600-\u06ff]")
 _LATIN: Final = re.compile(r"[a-z0-9]")
 _ESCAPES: Final = re.compile(r"\\[a-zA-Z]")
 _LATIN_WORD: Final = re.compile(r"[a-z]{2,}")
+
+
+def scripts(text: str) -> tuple[bool, bool]:
+    """(has Latin letters or digits, has Arabic letters) for `ScriptRegex.search_in`."""
+    if text.isascii():
+        return True, False
+    return _LATIN.search(text) is not None, _ARABIC.search(text) is not None
 
 
 def has_arabic(text: str) -> bool:
@@ -47,6 +54,13 @@ class ScriptRegex:
                 latin.append(alternative)
         self.latin = re.compile("|".join(f"(?:{a})" for a in latin)) if latin else None
         self.arabic = re.compile("|".join(f"(?:{a})" for a in arabic)) if arabic else None
+
+    def search_in(self, text: str, scripts: tuple[bool, bool]) -> bool:
+        """`search` when the caller already knows `scripts(text)`."""
+        latin, arabic = scripts
+        if latin and self.latin is not None and self.latin.search(text) is not None:
+            return True
+        return arabic and self.arabic is not None and self.arabic.search(text) is not None
 
     def search(self, text: str) -> bool:
         """True if any alternative matches somewhere in `text`."""

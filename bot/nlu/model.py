@@ -9,6 +9,7 @@ simply rebuilt. Nothing here touches the network.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import pickle
@@ -32,12 +33,13 @@ __all__ = [
     "NluModel",
     "load_or_train",
     "model_fingerprint",
+    "model_path",
 ]
 
 logger = logging.getLogger(__name__)
 
 MODEL_VERSION: Final = "amane-nlu-3"
-"""Bump when features or training change, so cached models are retrained."""
+"""Bump when the model's shape changes in a way the code hash below misses."""
 
 _ROOT: Final = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR: Final = _ROOT / "data" / "intents"
@@ -61,23 +63,53 @@ class NluModel:
         return self.urgency.probability(row, "True")
 
 
+# The code that decides what a trained model contains: a change to any of these
+# files retrains the cached model, as a change to the data does.
+_MODEL_CODE: Final = (
+    "normalize.py",
+    "concepts.py",
+    "lexicon.py",
+    "features.py",
+    "training.py",
+)
+
+
+def _code_hash() -> str:
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in _MODEL_CODE:
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def model_fingerprint(data_dir: Path) -> str:
-    """Training files + model code version + scikit-learn version."""
-    return data_fingerprint(data_dir, extra=f"{MODEL_VERSION}|sklearn {version('scikit-learn')}")
+    """Training files + model code + scikit-learn version."""
+    return data_fingerprint(
+        data_dir, extra=f"{MODEL_VERSION}|{_code_hash()}|sklearn {version('scikit-learn')}"
+    )
 
 
 _train_lock = threading.Lock()
 
 
+def model_path(data_dir: Path = DEFAULT_DATA_DIR, model_dir: Path = DEFAULT_MODEL_DIR) -> Path:
+    """Where the model for the current training data is (or will be) cached."""
+    return model_dir / f"{_PREFIX}{model_fingerprint(data_dir)[:20]}.pkl"
+
+
 def load_or_train(
-    data_dir: Path = DEFAULT_DATA_DIR, model_dir: Path = DEFAULT_MODEL_DIR
+    data_dir: Path = DEFAULT_DATA_DIR,
+    model_dir: Path = DEFAULT_MODEL_DIR,
+    *,
+    retrain: bool = False,
 ) -> NluModel:
     """The model for the current training data: from the cache in `model_dir` if it
-    is up to date, else trained now and cached (older cached models are removed)."""
+    is up to date (and `retrain` is false), else trained now and cached (older
+    cached models are removed)."""
     fingerprint = model_fingerprint(data_dir)
     path = model_dir / f"{_PREFIX}{fingerprint[:20]}.pkl"
     with _train_lock:
-        model = _read(path, fingerprint)
+        model = None if retrain else _read(path, fingerprint)
         if model is not None:
             return model
         from bot.nlu.training import train_model  # scikit-learn only when training

@@ -16,7 +16,7 @@ import hashlib
 import logging
 import warnings
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 
@@ -76,7 +76,7 @@ def augment(examples: Sequence[Example]) -> list[Example]:
     return out
 
 
-def _head(features: object, labels: np.ndarray, c: float, balanced: bool = True) -> LinearHead:
+def _head(features: Any, labels: np.ndarray, c: float, balanced: bool = True) -> LinearHead:
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 
@@ -96,21 +96,35 @@ def _head(features: object, labels: np.ndarray, c: float, balanced: bool = True)
     return LinearHead(classes, weights, bias)
 
 
+def _binary_head(
+    features: Any, labels: np.ndarray, classes: tuple[str, str], c: float
+) -> LinearHead:
+    """A two-class head with `classes` (negative, positive) in that order, also when
+    the data has only one of them (or none): then a constant head."""
+    present = set(labels.tolist())
+    if present == set(classes):
+        return _head(features, labels, c)
+    bias = 6.0 if present == {classes[1]} else -6.0 if present == {classes[0]} else 0.0
+    weights = np.zeros((features.shape[1], 1), dtype=np.float32)
+    return LinearHead(classes, weights, np.array([bias], dtype=np.float32))
+
+
 def train_model(examples: Sequence[Example], fingerprint: str = "") -> NluModel:
     """Fit the featurizer and every head on `examples` (augmented, see module)."""
-    if not examples:
-        raise ValueError("no training examples")
+    if len({e.intent for e in examples}) < 2:
+        raise ValueError("training data needs examples of at least two intents")
     training = augment(examples)
     norms = [normalize(e.text) for e in training]
     featurizer = TextFeaturizer.fit(norms)
     features = featurizer.matrix(norms)
     intents = IntentClassifier(_head(features, np.array([e.intent for e in training]), INTENT_C))
-    urgency = _head(features, np.array([str(e.urgent) for e in training]), URGENCY_C)
+    urgent = np.array([str(e.urgent) for e in training])
+    urgency = _binary_head(features, urgent, ("False", "True"), URGENCY_C)
     varieties = np.array([e.variety for e in training])
     arabic_rows = np.isin(varieties, ["ary", "ar"])
     latin_rows = ~arabic_rows
-    arabic = _head(features[arabic_rows], varieties[arabic_rows], VARIETY_C)
-    latin = _head(features[latin_rows], varieties[latin_rows], VARIETY_C)
+    arabic = _binary_head(features[arabic_rows], varieties[arabic_rows], ("ar", "ary"), VARIETY_C)
+    latin = _binary_head(features[latin_rows], varieties[latin_rows], ("ary_latn", "fr"), VARIETY_C)
     latin_vocabulary = frozenset(
         w for n, keep in zip(norms, latin_rows, strict=True) if keep for w in n.split()
     )

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from bot.nlu.lexicon import ScriptRegex
+from bot.nlu.lexicon import ScriptRegex, scripts
 from bot.types import Intent
 
 __all__ = [
@@ -83,7 +83,7 @@ _NOW_ATTACK_FR = (
     r"|\bbruler la maison\b|\bouvert le gaz\b|\bm enlever\b|\bkidnapp"
 )
 _NOW_ATTACK_LATN = (
-    r"\b3awnouni daba\b|\bsos\b|\burgen(?:t|ce)\b|\bhelp\b"
+    r"\b3awnouni daba\b|\bsos\b|(?<!d )\burgen(?:t|ce)\b|\bhelp\b"
     r"|\b(?:ra+h|howa|ra) (?:\w+ )?f ?l?bab\b|\bkay?df[ae]?3 (?:l|l )?bab\b|\bykhtfouni\b|\bkhtfouni\b"
     r"|\b3ayto (?:3la|l) ?(?:l?bolis|police)\b|\bdaba daba\b|\bf khatar\b|\bkayjri moraya\b"
     r"|\bkaytab3ni\b|\btab3ni\b|\bdkhl 3liya\b|\bdkhlo 3liya\b|\bkayjri moraya\b"
@@ -168,10 +168,11 @@ _NOW = _rx(
 
 def danger_signals(norm: str) -> tuple[str, ...]:
     """Names of the danger-lexicon entries found in `normalize()`d text."""
-    found = [name for name, pattern in _LEXICON if pattern.search(norm)]
-    if _RAPE.search(norm) and _RECENT.search(norm):
+    present = scripts(norm)
+    found = [name for name, pattern in _LEXICON if pattern.search_in(norm, present)]
+    if _RAPE.search_in(norm, present) and _RECENT.search_in(norm, present):
         found.append("recent_sexual_assault")
-    if _BEATING.search(norm) and _NOW.search(norm):
+    if _BEATING.search_in(norm, present) and _NOW.search_in(norm, present):
         found.append("beating_now")
     return tuple(found)
 

@@ -14,7 +14,7 @@ it (`evaluate`).
 
 from __future__ import annotations
 
-from bot.nlu.lexicon import ScriptRegex
+from bot.nlu.lexicon import ScriptRegex, scripts
 from bot.types import Violence
 
 __all__ = ["detect_violence"]
@@ -120,24 +120,30 @@ _DIGITAL_ALONE = _rx(
 
 def detect_violence(norm: str) -> tuple[Violence, ...]:
     """The violence types named in `normalize()`d text, in the DESIGN.md order."""
+    present = scripts(norm)
     found: list[Violence] = []
-    rape = bool(_RAPE.search(norm))
-    attempt = bool(_ATTEMPT.search(norm))
+    rape = bool(_RAPE.search_in(norm, present))
+    attempt = bool(_ATTEMPT.search_in(norm, present))
     if rape and not attempt:
         found.append("rape")
-    if attempt or _SEXUAL_ASSAULT.search(norm):
+    if attempt or _SEXUAL_ASSAULT.search_in(norm, present):
         found.append("sexual_assault")
-    lethal = bool(_LETHAL.search(norm))
-    if lethal or (_PHYSICAL.search(norm) and not _NOT_PHYSICAL.search(norm)):
+    lethal = bool(_LETHAL.search_in(norm, present))
+    if lethal or (
+        _PHYSICAL.search_in(norm, present) and not _NOT_PHYSICAL.search_in(norm, present)
+    ):
         found.append("physical")
-    if _FORCED_MARRIAGE_EVENT.search(norm) and (_FORCED.search(norm) or _CHILD.search(norm)):
+    if _FORCED_MARRIAGE_EVENT.search_in(norm, present) and (
+        _FORCED.search_in(norm, present) or _CHILD.search_in(norm, present)
+    ):
         found.append("forced_marriage")
-    if _ECONOMIC.search(norm):
+    if _ECONOMIC.search_in(norm, present):
         found.append("economic")
     digital = bool(
-        _DIGITAL_ALONE.search(norm) or (_DIGITAL_MEDIA.search(norm) and _DIGITAL_ACT.search(norm))
+        _DIGITAL_ALONE.search_in(norm, present)
+        or (_DIGITAL_MEDIA.search_in(norm, present) and _DIGITAL_ACT.search_in(norm, present))
     )
-    if _PSYCHOLOGICAL.search(norm) and not digital and not lethal:
+    if _PSYCHOLOGICAL.search_in(norm, present) and not digital and not lethal:
         found.append("psychological")
     if digital:
         found.append("digital")
