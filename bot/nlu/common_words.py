@@ -86,8 +86,8 @@ LOCATIVE_NOUNS: Final[frozenset[str]] = _words(
 # لطنجة) are handled by the gazetteer.
 LOCATIVE_PREFIXES: Final[frozenset[str]] = _words(
     """
-    f fi fe fel fl f' felle b bi bl bel l li lel el il men mn min mel ml mne
-    jaya jay sakna saken kanskon kansken sakin skna 9rib qrib 9rayba hda 7da
+    f fi fe fel fl f' felle b bi bl bel l men mn min mel ml mne
+    sakna saken kanskon kansken sakin skna 9rib qrib 9rayba hda 7da
     a à au aux en de d du des dans vers pres proche habite vis vit ville region
     from in at near
     في ف فال فل ب بال بل من مل ل لل الي الى قرب حدا جنب ساكنه ساكن كنسكن نسكن

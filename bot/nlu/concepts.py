@@ -118,8 +118,12 @@ CONCEPTS: Final[tuple[tuple[str, ScriptRegex], ...]] = (
     (
         "suicide",
         _rx(
-            r"\bntta7er\b|\bnta7er\b|\bsuicid\w*|\bnmout\b|\bmourir\b|\bn3ich\b|\ben finir\b|\bvivre\b",
-            _ar("انتحر*|نتحر*|الانتحار*|نموت*|اموت*|نعيش*|الحياه*|حياتي*"),
+            r"\bntt?a7er\b|\bsuicid\w*|\bnmout\b|\bmourir\b|\ben finir\b|\bme tuer\b|\bme jeter\b"
+            r"|\bmettre fin\b|\bmes jours\b|\bplus envie de vivre\b|\bn[q9k]t[ae]?l+ rass?i\b"
+            r"|\bn3ich\b|\bnlo7 rass?i\b|\bjafil\b|\bjavel\b|\bnfi9\b|\bme reveiller\b",
+            _ar(
+                "انتحر*|نتحر*|الانتحار*|نموت*|اموت*|نقتل راسي|اقتل نفسي|نلوح راسي|ارمي نفسي|حياتي|نعيش|جافيل|نفيق|استيقظ"
+            ),
         ),
     ),
     # -- shelter ----------------------------------------------------------------
@@ -247,8 +251,8 @@ CONCEPTS: Final[tuple[tuple[str, ScriptRegex], ...]] = (
     (
         "locked_door",
         _rx(
-            r"\blbab\b|\bporte\b|\bsed 3liya\b|\bsd 3liya\b|\bmsedda\b|\b9fel\b|\b9fl\b|\benferme\w*"
-            r"|\b7bsni\b|\bdkhl 3liya\b|\bdkhl\b|\bjay\b|\barrive\b|\btab3ni\b|\bpoursuit\b|\bsuit\b",
+            r"\blbab\b|\bdevant la porte\b|\bla porte a cle\b|\bcasse la porte\b|\bdefonce\w*|\bsed 3liya\b|\bsd 3liya\b|\bmsedda\b|\b9fel\b|\b9fl\b|\benferme\w*"
+            r"|\b7bsni\b|\bdkhl 3liya\b|\bdkhl\b|\bjay\b|\bil arrive\b|\barrive pour\b|\btab3ni\b|\bpoursuit\b|\bsuit\b",
             _ar(
                 "الباب*|سد عليا|مسدوده*|قفل|حبسني*|محتجزه*|دخل عليا|جاي|قادم*|تابعني*|يلاحقني*|يطاردني*|كيتبعني*"
             ),
@@ -301,8 +305,8 @@ CONCEPTS: Final[tuple[tuple[str, ScriptRegex], ...]] = (
     (
         "erase_stop",
         _rx(
-            r"\bnsed\b|\bsed\b|\bfermer\b|\bferme\w*|\b9te3\b|\bqte3\b|\bsuffit\b|\boubliez\b|\bghanmsa7\b|\bghadi nmsa7\b|\bms[ae]?7\w*|\bmse7\b|\bhyed\b|\b7iyed\b|\befface\w*|\bsupprim\w*|\bstop\w*|\bsafi\b|\bbaraka\b"
-            r"|\bkhla?s+\b|\b7bes\b|\b7bs\b|\bsed\b|\bannul\w*|\barret\w*|\bfin\b|\bquitt\w*|\boubli\w*|\bnsaw\b"
+            r"\bnsed\b|\bsed\b|\bfermer\b|\bferme\w*|\b9te3\b|\bqte3\b|\bsuffit\b|\boubliez\b|\bghanmsa7\b|\bghadi nmsa7\b|\bms[ae]?7\w*|\barrete\b|\barretez\b|\barreter\b|\bmse7\b|\bhyed\b|\b7iyed\b|\befface\w*|\bsupprim\w*|\bstop\w*|\bsafi\b|\bbaraka\b"
+            r"|\bkhla?s+\b|\b7bes\b|\b7bs\b|\bsed\b|\boubli\w*|\bnsaw\b"
             r"|\bconversation\b|\bmessages\b|\blmessages\b|\bwa9ef\b|\bsali\b",
             _ar(
                 "ساغلق*|نسد|قطع|نساو|انسوا|نمسح*|مسح|امسح*|حيد|احذف*|حذف|توقف*|وقف|بركه*|صافي*|خلاص*|حبس|سد|اغلق*|كفي|يكفي*|انسو*|انسوا*|المحادثه*|الرسايل*|الميساجات*|الغا*|انتهي*"
@@ -312,7 +316,7 @@ CONCEPTS: Final[tuple[tuple[str, ScriptRegex], ...]] = (
     (
         "someone_coming",
         _rx(
-            r"\bja\b|\bjat\b|\bjaw\b|\bjay\b|\barrive\b|\best la\b|\brentre\b|\bregarde\b|\bkaychouf\b|\bdkhl\b",
+            r"\bja\b|\bjat\b|\bjaw\b|\bjay\b|\bil arrive\b|\bqui arrive\b|\barrive\b(?! a| pas| plus)|\best la\b|\brentre\b|\bregarde\b|\bkaychouf\b|\bdkhl\b",
             r"(?:^| )[وف]?(?:جا|جات|جاو|جاي|دخل|قادم|قريب|كيشوف|ينظر|جاني|جاتني)\b",
         ),
     ),
@@ -361,7 +365,7 @@ CONCEPTS: Final[tuple[tuple[str, ScriptRegex], ...]] = (
     (
         "off_topic",
         _rx(
-            r"\bpleuvoir\b|\bpluie\b|\btchta\b|\bheure\b|\bsa3a\b|\bweekend\b|\bcapitale\b|\bredal\b|\blydec\b|\bonee\b|\brestaurant\b|\bnbi3\b|\bnchri\b|\bacheter\b|\bvendre\b|\bfilm\b|\bmusique\b|\bfoot\b|\bkhedma\b|\btravail\b|\bjob\b|\bmatch\b|\brecette\b|\bta9s\b|\bmeteo\b|\btemps\b|\bvisa\b"
+            r"\bpleuvoir\b|\bpluie\b|\btchta\b|\bheure\b|\bsa3a\b|\bweekend\b|\bcapitale\b|\bredal\b|\blydec\b|\bonee\b|\brestaurant\b|\bnbi3\b|\bnchri\b|\bacheter\b|\bvendre\b|\bfilm\b|\bmusique\b|\bfoot\b|\bkhedma\b|\btravail\b|\bjob\b|\bmatch\b|\brecette\b|\bta9s\b|\bmeteo\b|\bvisa\b"
             r"|\binstagram\b|\bfollowers\b|\babonnes\b|\bwifi\b|\bbac\b|\bconcours\b|\bpromo\w*|\brecharge\w*"
             r"|\bforfait\b|\bvoiture\b|\btomobil\b|\btelephone\b|\bbus\b|\bramadan\b|\bblague\b|\bnokta\b"
             r"|\bchanter\b|\btghenni\b|\bmouton\b|\b7olli\b|\bfac\b|\bmassar\b|\bmasar\b|\bcnss\b|\bharira\b"

@@ -81,12 +81,12 @@ _ARABIC_GLUED: Final[tuple[tuple[str, bool], ...]] = (
     ("فال", True),
     ("بال", True),
     ("وال", False),
-    ("لل", True),
+    ("لل", False),  # "to/for the": "للولاد" is "for the kids", not Loulad
     ("فل", True),
     ("بل", True),
     ("ف", True),
     ("ب", True),
-    ("ل", True),
+    ("ل", False),
     ("و", False),
 )
 # Spellings of recurring name parts (all in normalize() form).
@@ -464,12 +464,13 @@ class Gazetteer:
                 w = words[i]
                 if known(w):
                     continue
-                if len(w) >= 7:
-                    queries.append((w, False))
-                elif _is_arabic(w):
+                if _is_arabic(w):
+                    # a glued locative prefix: "فوارزازات" -> "وارزازات"
                     for key, pre in _spellings_at(words, i, 1, False):
                         if pre and key != w and not known(key):
                             queries.append((key, True))
+                if len(w) >= 7:
+                    queries.append((w, False))
         best: tuple[float, PlaceMatch] | None = None
         seen: set[str] = set()
         for query, prefixed in queries[:24]:
