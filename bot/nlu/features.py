@@ -24,13 +24,15 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import csr_matrix
 
 from bot.nlu.concepts import CONCEPTS, concepts
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 __all__ = [
     "CONCEPT_WEIGHT",
@@ -261,6 +263,10 @@ class TextFeaturizer:
         return state
 
     def matrix(self, norms: Sequence[str]) -> csr_matrix:
+        """Rows for many messages, for training (scipy, like scikit-learn, is only
+        needed there)."""
+        from scipy.sparse import csr_matrix
+
         indptr = [0]
         indices: list[NDArray[np.int32]] = []
         data: list[NDArray[np.float32]] = []
