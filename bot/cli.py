@@ -342,7 +342,32 @@ async def _telegram_webhook(settings: Settings, action: str) -> int:
 def cmd_nlu(settings: Settings, args: argparse.Namespace) -> int:
     from bot.nlu import commands
 
-    return commands.run_cli(settings, args)
+    data_dir, model_dir = settings.effective_intents_dir, settings.nlu_model_dir
+    if args.nlu_command == "parse":
+        return asyncio.run(_nlu_parse(settings))
+    if args.nlu_command == "train":
+        print(commands.train(data_dir, model_dir))
+    elif args.nlu_command == "evaluate":
+        print(commands.evaluate(data_dir, folds=args.folds, show_errors=args.errors), end="")
+    elif args.nlu_command == "export-rasa":
+        for path in commands.export_rasa(args.directory, data_dir):
+            print(path)
+    return 0
+
+
+async def _nlu_parse(settings: Settings) -> int:
+    """JSON lines in, JSON lines out; with RASA_URL the intents come from that server."""
+    from bot.nlu.commands import aparse_lines
+    from bot.nlu.pipeline import LocalNlu
+    from bot.nlu.rasa_http import RasaNlu
+
+    local = LocalNlu(settings.nlu_model_dir, data_dir=settings.effective_intents_dir)
+    if not settings.rasa_url:
+        await aparse_lines(local, sys.stdin, sys.stdout)
+        return 0
+    async with RasaNlu(settings.rasa_url, local=local) as remote:
+        await aparse_lines(remote, sys.stdin, sys.stdout)
+    return 0
 
 
 def _add_nlu_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -353,6 +378,8 @@ def _add_nlu_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     nlu_sub.add_parser("train", help="train the model from data/intents/ (cached in var/)")
     evaluate = nlu_sub.add_parser("evaluate", help="cross-validated figures on the team's data")
     evaluate.add_argument("--folds", type=int, default=5)
+    evaluate.add_argument("--errors", type=int, default=0,
+                          help="also list this many misread examples")
     export = nlu_sub.add_parser("export-rasa", help="write a Rasa project from data/intents/")
     export.add_argument("directory", type=Path)
     nlu.set_defaults(func=cmd_nlu)

@@ -509,18 +509,20 @@ class DialogueManager:
     async def _case_mode(self, db: AsyncSession, session: engine.Session, contact: Contact,
                          result: NluResult, inbound: InboundMessage) -> _Outcome:
         flow = self.flow
-        variety = self._choose_variety(session.language, result, inbound.text)
+        variety = self._choose_variety(session.language, result, result.text)
         session.language = variety
         case = await db.get(Case, session.host["case_id"])
         assert case is not None
         case.last_inbound_at = datetime.now(timezone.utc)
         self._cases.notify(db, case, "message")
+        erase = engine.is_erase_request(flow, inbound.text)
         quick = engine.is_quick_exit(flow, inbound.text) or (
-            result.intent == "quick_exit" and result.confidence >= QUICK_EXIT_CONFIDENCE)
+            not erase and result.intent == "quick_exit"
+            and result.confidence >= QUICK_EXIT_CONFIDENCE)
         if quick:
             return _Outcome(session, [BotReply(flow.text("quick_exit_done", variety))],
                             wipe=True)
-        if engine.is_erase_request(flow, inbound.text):
+        if erase:
             # Ask for confirmation through the flow; her next answer goes to it.
             asking = engine.Session(flow=self._flow_name, conversation_id=session.conversation_id,
                                     language=variety, slots={"case_requested": True},
@@ -548,7 +550,7 @@ class DialogueManager:
     async def _flow_mode(self, db: AsyncSession, session: engine.Session, contact: Contact,
                          result: NluResult, inbound: InboundMessage) -> _Outcome:
         flow = self.flow
-        variety = self._choose_variety(session.language, result, inbound.text)
+        variety = self._choose_variety(session.language, result, result.text)
         inp = self._input(session, result, inbound, variety)
         host = session.host
         session, events = engine.run(flow, session, inp)

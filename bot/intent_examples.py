@@ -8,6 +8,8 @@ Retraining goes through `IntentTrainer`, the seam where the NLU plugs its traine
 
 from __future__ import annotations
 
+import asyncio
+
 import logging
 import os
 import tempfile
@@ -19,7 +21,8 @@ from typing import Protocol
 import yaml
 
 from bot.nlu.normalize import normalize
-from bot.types import INTENTS
+from bot.nlu.pipeline import LocalNlu
+from bot.types import INTENTS, VARIETIES, Variety
 
 logger = logging.getLogger(__name__)
 
@@ -72,12 +75,15 @@ def _fold(text: str) -> str:
     return " ".join(normalize(text).split()) if text else ""
 
 
-def add_example(directory: Path, intent: str, text: str) -> None:
-    """Add one example to `console.yml`. Raises `ExampleError` for an unknown intent, an
-    empty or multi-line text, or a text already given to an intent."""
+def add_example(directory: Path, intent: str, text: str, variety: Variety) -> None:
+    """Add one example, labelled with its language variety, to `console.yml`. Raises
+    `ExampleError` for an unknown intent or variety, an empty or multi-line text, or a
+    text already given to an intent."""
     text = " ".join(text.split())
     if intent not in INTENTS:
         raise ExampleError(f"intent: must be one of {', '.join(INTENTS)}")
+    if variety not in VARIETIES:
+        raise ExampleError(f"variety: must be one of {', '.join(VARIETIES)}")
     if not text:
         raise ExampleError("text: empty")
     if len(text) > MAX_EXAMPLE:
@@ -88,16 +94,19 @@ def add_example(directory: Path, intent: str, text: str) -> None:
             if _fold(existing) == folded:
                 raise ExampleError(f"text: already an example of '{other.intent}'")
     path = directory / CONSOLE_FILE
-    data: dict[str, list[str]] = {}
+    blocks: dict[tuple[str, str], list[str]] = {}
     if path.exists():
         for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
-            data[item["intent"]] = _parse_block(item.get("examples") or "")
-    data.setdefault(intent, []).append(text)
+            block_variety = (item.get("metadata") or {}).get("variety", "ary")
+            blocks.setdefault((item["intent"], block_variety), []).extend(
+                _parse_block(item.get("examples") or ""))
+    blocks.setdefault((intent, variety), []).append(text)
     lines = ['version: "3.1"', "# Examples added by admins in the console.", "nlu:"]
-    for name in sorted(data):
+    for name, block_variety in sorted(blocks):
         lines.append(f"- intent: {name}")
+        lines.append(f"  metadata: {{variety: {block_variety}}}")
         lines.append("  examples: |")
-        lines.extend(f"    - {example}" for example in data[name])
+        lines.extend(f"    - {example}" for example in blocks[(name, block_variety)])
     directory.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".console-", suffix=".yml")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -110,8 +119,13 @@ class IntentTrainer(Protocol):
         """Train again from the examples; a short status line for the admin."""
 
 
-class UnavailableTrainer:
-    """Used when the NLU backend cannot be retrained from the console."""
+class LocalNluTrainer:
+    """Retrains the local model when the examples changed (in a thread: training takes
+    a few seconds and must not stall the event loop)."""
+
+    def __init__(self, nlu: LocalNlu) -> None:
+        self._nlu = nlu
 
     async def retrain(self) -> str:
-        return "unavailable"
+        replaced = await asyncio.to_thread(self._nlu.refresh)
+        return "retrained" if replaced else "up to date"

@@ -27,9 +27,10 @@ from bot.handoff.directory import CenterDirectory
 from bot.handoff.sla import SlaMonitor, SlaPolicy
 from bot.handoff.transfers import TransferService
 from bot.inbox import accept_telegram, after_ack
-from bot.intent_examples import IntentTrainer, UnavailableTrainer
-from bot.nlu.pipeline import build_nlu
+from bot.intent_examples import IntentTrainer, LocalNluTrainer
+from bot.nlu.pipeline import LocalNlu
 from bot.nlu.places import Gazetteer, load_gazetteer
+from bot.nlu.rasa_http import RasaNlu
 from bot.nlu.result import NluBackend
 from bot.nlu.variety import choose_reply_variety
 from bot.notify import CaseNotifier, MemoryCaseNotifier
@@ -89,12 +90,24 @@ class Runtime:
             self.flow_versions.run(self.settings.flow_refresh_seconds), name="flow-refresh"))
         self._tasks.append(asyncio.create_task(
             run_daily(self.sessionmaker, self.settings.retention_days), name="purge"))
+        self._tasks.append(asyncio.create_task(self._follow_nlu_examples(), name="nlu-refresh"))
         if telegram_polling and self.channels.telegram is not None:
             async def receive(update: Any) -> None:
                 await after_ack(self, await accept_telegram(self, update))
 
             self._tasks.append(asyncio.create_task(self.channels.telegram.poll(receive),
                                                    name="telegram polling"))
+
+    async def _follow_nlu_examples(self, interval: float = 60.0) -> None:
+        """Examples added in the console (on any worker) retrain this worker's model."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.nlu_trainer.retrain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("NLU refresh failed; the current model stays")
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -104,6 +117,8 @@ class Runtime:
                 await task
         self._tasks.clear()
         await self.channels.aclose()
+        if isinstance(self.nlu, RasaNlu):
+            await self.nlu.aclose()
         await self.sessions.close()
         await self.db_engine.dispose()
 
@@ -129,7 +144,11 @@ def build_runtime(settings: Settings, *, senders: list[OutboundSender] | None = 
         rate_limiter = MemoryRateLimiter()
 
     places = load_gazetteer(settings.data_dir / "geo")
-    nlu = build_nlu(settings, places)
+    local_nlu = LocalNlu(settings.nlu_model_dir, data_dir=settings.effective_intents_dir,
+                         gazetteer=places)
+    nlu: NluBackend = local_nlu
+    if settings.rasa_url:
+        nlu = RasaNlu(settings.rasa_url, local=local_nlu)
     flows = FlowRegistry.from_directory(settings.flows_dir)
     flows.get(settings.default_flow)  # fail at start if the default flow is missing
 
@@ -147,7 +166,6 @@ def build_runtime(settings: Settings, *, senders: list[OutboundSender] | None = 
         cipher=cipher, hasher=hasher, cases=cases, outbox=outbox,
         session_ttl=settings.session_ttl_seconds,
     )
-    trainer = nlu if hasattr(nlu, "retrain") else UnavailableTrainer()
     return Runtime(settings=settings, db_engine=db_engine, sessionmaker=sessionmaker,
                    cipher=cipher, hasher=hasher, sessions=sessions, locks=locks, redis=redis,
                    nlu=nlu, places=places, flows=flows, directory=directory, outbox=outbox,
@@ -157,4 +175,4 @@ def build_runtime(settings: Settings, *, senders: list[OutboundSender] | None = 
                    sla=SlaMonitor(sessionmaker, directory, places, cipher, notifier,
                                   SlaPolicy.from_settings(settings)),
                    flow_versions=FlowVersions(sessionmaker, flows, settings.flows_dir),
-                   nlu_trainer=trainer)  # type: ignore[arg-type]
+                   nlu_trainer=LocalNluTrainer(local_nlu))

@@ -175,6 +175,10 @@ class Settings(BaseSettings):
         return self.intents_dir or self.data_dir / "intents"
 
     @property
+    def nlu_model_dir(self) -> Path:
+        return self.nlu_cache_dir or self.var_dir / "nlu"
+
+    @property
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url

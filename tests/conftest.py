@@ -113,6 +113,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def settings_factory(tmp_path: Path) -> Any:
     material = generate_key_material()
+    intents_dir = tmp_path / "intents"
+    if not intents_dir.exists():
+        shutil.copytree(PROJECT_ROOT / "data" / "intents", intents_dir)
 
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
@@ -123,7 +126,7 @@ def settings_factory(tmp_path: Path) -> Any:
             "address_hash_key": material["address_hash_key"],
             "flows_dir": PROJECT_ROOT / "config" / "flows",
             "data_dir": PROJECT_ROOT / "data",
-            "intents_dir": tmp_path / "intents",  # the console writes examples there
+            "intents_dir": intents_dir,  # a copy: the console writes examples there
             "public_base_url": "",
             "simulator_enabled": True,
         }

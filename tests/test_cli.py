@@ -99,3 +99,32 @@ def test_chat_in_the_terminal(env: dict[str, str]) -> None:
     assert "Amane: Salam. Hna t9dri tktbi" in done.stdout
     assert "   1. Ah" in done.stdout
     assert "Mostachara mn markaz" in done.stdout
+
+
+def test_nlu_parse_reads_and_writes_json_lines(env: dict[str, str]) -> None:
+    import json
+
+    lines = "\n".join([json.dumps({"text": "j'ai besoin d'un avocat"}),
+                       json.dumps({"text": "rajli bgha y9tlni daba 3afak"}),
+                       "not json"]) + "\n"
+    done = run(env, "nlu", "parse", stdin=lines)
+    assert done.returncode == 0, done.stderr
+    first, second, third = [json.loads(line) for line in done.stdout.splitlines()]
+    assert list(first) == ["text", "language", "intent", "confidence", "urgent", "city",
+                           "violence"]
+    assert (first["language"], first["intent"], first["urgent"]) == ("fr", "need_legal", False)
+    assert second["language"] == "ary_latn" and second["urgent"] is True
+    assert third == {"error": "not valid JSON", "line": 3}
+
+
+def test_nlu_export_rasa(env: dict[str, str], tmp_path: Path) -> None:
+    import yaml
+
+    out = tmp_path / "rasa"
+    done = run(env, "nlu", "export-rasa", str(out))
+    assert done.returncode == 0, done.stderr
+    config = yaml.safe_load((out / "config.yml").read_text(encoding="utf-8"))
+    assert config["pipeline"]
+    nlu = yaml.safe_load((out / "data" / "nlu.yml").read_text(encoding="utf-8"))
+    assert nlu["version"] == "3.1"
+    assert {item["intent"] for item in nlu["nlu"]} >= {"need_legal", "emergency", "greet"}

@@ -10,7 +10,8 @@ from bot.runtime import Runtime
 from bot.storage.models import AuditEvent, Case, Contact, Message
 from tests.support import Woman
 
-INTAKE_FR = ["Bonjour", "oui", "oui", "avocat", "Tiznit", "1", "le matin", "il me frappe"]
+INTAKE_FR = ["Bonjour", "oui", "oui", "avocat", "Tiznit", "1", "le matin",
+             "il m'insulte tous les jours"]
 
 
 async def count(runtime: Runtime, model: type) -> int:

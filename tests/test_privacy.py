@@ -14,14 +14,14 @@ from bot.runtime import Runtime
 from tests.support import Woman, add_account, login
 
 SENDER = "+212612345678"
-WORDS = "mon mari Youssef me frappe tous les soirs"
+WORDS = "mon mari Youssef m'insulte tous les soirs"
 COUNSELOR_REPLY = "Bonjour Khadija, je peux vous appeler demain matin"
 
 
 async def conversation(client: httpx.AsyncClient, runtime: Runtime) -> None:
     her = Woman(client, SENDER)
     replies = await her.says_all("Bonjour", "oui", "oui", "avocat", "Tiznit", "1",
-                                 "après 18h quand il dort", WORDS)
+                                 "le soir après 18h", WORDS)
     match = re.search(r"AM-[A-Z0-9]{6}", replies[-1]["text"])
     assert match, her.transcript
     reference = match.group()
@@ -38,7 +38,7 @@ async def conversation(client: httpx.AsyncClient, runtime: Runtime) -> None:
 async def test_the_raw_database_holds_neither_her_words_nor_her_number(
         client: httpx.AsyncClient, runtime: Runtime) -> None:
     await conversation(client, runtime)
-    secrets = [SENDER, "212612345678", "12345678", "Youssef", "me frappe", "il dort",
+    secrets = [SENDER, "212612345678", "12345678", "Youssef", "insulte", "18h",
                "Khadija", "appeler demain", "merci beaucoup"]
     async with runtime.db_engine.connect() as conn:
         dialect = conn.dialect.name
@@ -69,7 +69,7 @@ async def test_logs_hold_no_body_name_or_number(client: httpx.AsyncClient, runti
         logging.getLogger().setLevel(root_level)
     assert caplog.records  # logging was on
     logs = "\n".join(f"{r.name} {r.getMessage()} {r.args!r}" for r in caplog.records)
-    for secret in (SENDER, "212612345678", "Youssef", "me frappe", "il dort", "Khadija",
+    for secret in (SENDER, "212612345678", "Youssef", "insulte", "18h", "Khadija",
                    "appeler demain", "merci beaucoup", "avocat", "Tiznit"):
         assert secret not in logs, secret
 
@@ -78,7 +78,7 @@ async def test_sessions_are_encrypted_in_their_store(client: httpx.AsyncClient,
                                                      runtime: Runtime) -> None:
     her = Woman(client, SENDER)
     await her.says_all("Bonjour", "oui", "oui", "avocat", "Tiznit", "1",
-                       "après 18h quand il dort")
+                       "le soir après 18h")
     if runtime.redis is not None:
         keys = await runtime.redis.keys("*")
         blobs = [k + (await runtime.redis.get(k) or b"") for k in keys
@@ -88,5 +88,5 @@ async def test_sessions_are_encrypted_in_their_store(client: httpx.AsyncClient,
                  in runtime.sessions._items.items()]  # type: ignore[attr-defined]
     assert blobs  # her conversation is there...
     raw = b"\n".join(blobs)
-    for secret in (SENDER.encode(), "il dort".encode(), b"Tiznit", b"avocat", b"need_legal"):
+    for secret in (SENDER.encode(), "18h".encode(), b"Tiznit", b"avocat", b"need_legal"):
         assert secret not in raw, secret  # ...but nothing of it can be read

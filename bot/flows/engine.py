@@ -22,6 +22,7 @@ from bot.flows.matching import (
     fold,
     numbers_in_answer,
     pick_by_numbers,
+    starts_with_words,
 )
 from bot.flows.schema import RESUME, Ask, Choice, Condition, Flow, Node, Route
 from bot.types import DEFAULT_VARIETY, VARIETIES, Variety
@@ -193,8 +194,13 @@ class _Run:
         self.inp = inp
         self.events: list[Event] = []
         self.selected: list[str] = []
-        self.quick = inp.quick_exit or is_quick_exit(flow, inp.text)
         self.erase = is_erase_request(flow, inp.text)
+        # A quick-exit word always leaves. The NLU's quick-exit intent leaves too, but
+        # not when she asks for erasure ("supprimez mes données" is no reason to drop
+        # the request) nor when she picks a choice of the question asked ("Oui, tout
+        # effacer").
+        self.quick = is_quick_exit(flow, inp.text) or (
+            inp.quick_exit and not self.erase and not self._picks_a_choice())
 
     @property
     def variety(self) -> Variety:
@@ -226,6 +232,33 @@ class _Run:
             if node_id is None or self.session.attempts.get(node_id, 0) < cond.attempts_at_least:
                 return False
         return True
+
+    def _picks_a_choice(self) -> bool:
+        """Her answer is one of the current question's choices, by button, number,
+        label or synonym (not by keyword or intent)."""
+        node = self.flow.nodes.get(self.session.node or "")
+        if node is None or node.ask is None or not node.ask.choices:
+            return False
+        if self.inp.choice_id is not None:
+            return True
+        folded = fold(self.inp.text)
+        if numbers_in_answer(folded) is not None:
+            return True
+        return any(any_equal(folded, self._words_of(c)) or any(
+            starts_with_words(folded, word) for word in self._words_of(c))
+            for c in node.ask.choices)
+
+    def keep_answer_before_interrupt(self) -> None:
+        """She answered a question in her own words and the answer also raised an
+        interrupt (danger in the few words about what happened, in her town...): her
+        answer is kept, so the flow does not ask it again."""
+        node = self.flow.nodes.get(self.session.node or "")
+        if node is None or node.ask is None or node.ask.slot is None or self.quick:
+            return
+        if node.ask.input == "text" and self.inp.text.strip():
+            self.session.slots[node.ask.slot] = self.inp.text.strip()
+        elif node.ask.input == "place" and self.inp.place is not None:
+            self.session.slots[node.ask.slot] = dict(self.inp.place)
 
     def first_route(self, routes: tuple[Route, ...], node_id: str | None) -> str | None:
         for route in routes:
@@ -359,6 +392,13 @@ class _Run:
             labels = [self.flow.text(choice.text, v) for v in VARIETIES]
             if any_equal(folded, [*labels, *choice.synonyms]):
                 return [choice.id]
+        if ask.input == "choice" and not ask.multiple:
+            # "oui je peux écrire", "ah n9der", "نعم أستطيع الكتابة الآن": an answer that
+            # opens with one choice's words (and no other's) picks it.
+            leading = [c.id for c in choices if any(starts_with_words(folded, word)
+                                                    for word in self._words_of(c))]
+            if len(leading) == 1:
+                return leading
         hits = [c.id for c in choices if self._choice_named(c, folded)]
         if ask.multiple:
             return hits
@@ -369,6 +409,9 @@ class _Run:
             if len(by_intent) == 1:
                 return by_intent
         return []
+
+    def _words_of(self, choice: Choice) -> list[str]:
+        return [*(self.flow.text(choice.text, v) for v in VARIETIES), *choice.synonyms]
 
     def _choice_named(self, choice: Choice, folded: str) -> bool:
         if any(contains_keyword(folded, keyword) for keyword in choice.keywords):
@@ -450,6 +493,7 @@ class _Run:
         interrupt = self.first_route(self.flow.interrupts, session.node)
         if interrupt is not None:
             if session.node is not None:
+                self.keep_answer_before_interrupt()
                 session.resume = session.node
             session.node = None
             self.enter(interrupt)

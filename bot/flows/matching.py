@@ -58,9 +58,11 @@ def contains_keyword(folded: str, keyword: str) -> bool:
         if token == key or (len(key) >= 4 and token.startswith(key)):
             return True
         # Arabic clitics: و (and), ال (the), ب / ل (with / for) glued to the word.
-        for clitic in ("وال", "بال", "لل", "ال", "و", "ب", "ل", "ف"):
-            if token.startswith(clitic) and token[len(clitic):] == key:
-                return True
+        for clitic in ("وال", "بال", "فال", "لل", "ال", "و", "ب", "ل", "ف"):
+            if token.startswith(clitic):
+                stem = token[len(clitic):]
+                if stem == key or (len(key) >= 4 and stem.startswith(key)):
+                    return True
     return False
 
 
@@ -77,3 +79,10 @@ def pick_by_numbers(numbers: Sequence[int], count: int, multiple: bool) -> list[
     if not multiple and len(picked) != 1:
         return []
     return picked
+
+
+def starts_with_words(folded: str, words: str) -> bool:
+    """The answer opens with these words, whole: "oui je peux" opens with "oui", not
+    "ouistiti" with "oui"."""
+    key = fold(words)
+    return bool(key) and (folded == key or folded.startswith(key + " "))

@@ -62,6 +62,12 @@ LOCATIVE_NOUNS: Final[frozenset[str]] = _words(
     had lhad l7ad tnin letnin ltnin tnine ltnine tleta ttlat ltleta larba larbaa
     larba3 lkhmis khmis jem3a ljem3a jmaa ljma3a sebt ssebt essebt lsebt
     lundi mardi mercredi jeudi vendredi samedi dimanche
+    fransa france lfransa faransa sbanya spania espagne lisbania italia italie
+    ltalyan belgique beljika almania allemagne hollanda lmarikan amerique usa canada
+    kanada lkhalij saudia sa3oudia dubai qatar libya tunis tounes dzayer algerie
+    sebta melilia lbaladiya
+    فرنسا فرانسا اسبانيا سبانيا ايطاليا المانيا بلجيكا هولندا امريكا كندا السعوديه
+    الخليج دبي قطر ليبيا تونس الجزاير سبته مليليه
     janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre
     الحمام حمام المنزل منزل الحد الاثنين الثلاثاء الاربعاء الخميس الجمعه السبت
     المرسي مرسي الشاطي البحر القريه قريه
@@ -80,8 +86,8 @@ LOCATIVE_NOUNS: Final[frozenset[str]] = _words(
 # لطنجة) are handled by the gazetteer.
 LOCATIVE_PREFIXES: Final[frozenset[str]] = _words(
     """
-    f fi fe fel fl f' felle b bi bl bel l li lel el il men mn min mel ml mne
-    jaya jay sakna saken kanskon kansken sakin skna 9rib qrib 9rayba hda 7da
+    f fi fe fel fl f' felle b bi bl bel l men mn min mel ml mne
+    sakna saken kanskon kansken sakin skna 9rib qrib 9rayba hda 7da
     a à au aux en de d du des dans vers pres proche habite vis vit ville region
     from in at near
     في ف فال فل ب بال بل من مل ل لل الي الى قرب حدا جنب ساكنه ساكن كنسكن نسكن

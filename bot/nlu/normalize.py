@@ -156,20 +156,17 @@ def is_arabic_letter(ch: str) -> bool:
     return "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" or "\ufb50" <= ch <= "\ufeff"
 
 
+_ARABIC_BLOCK = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufeff]")
+_LATIN_LETTERS = re.compile(r"[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]")
+
+
 def script_counts(text: str) -> tuple[int, int, int]:
     """How many Arabic-script letters, Latin letters and other letters `text` has.
 
     Counts the raw text (before normalisation), so Tifinagh, Cyrillic, CJK ... fall
     in the third number.
     """
-    arabic = latin = other = 0
-    for ch in text:
-        if not ch.isalpha():
-            continue
-        if is_arabic_letter(ch):
-            arabic += 1
-        elif ch.isascii() or "\u00c0" <= ch <= "\u024f":
-            latin += 1
-        else:
-            other += 1
-    return arabic, latin, other
+    letters = sum(1 for ch in text if ch.isalpha())
+    arabic = sum(1 for ch in _ARABIC_BLOCK.findall(text) if ch.isalpha())
+    latin = len(_LATIN_LETTERS.findall(text))
+    return arabic, latin, letters - arabic - latin

@@ -81,12 +81,12 @@ _ARABIC_GLUED: Final[tuple[tuple[str, bool], ...]] = (
     ("فال", True),
     ("بال", True),
     ("وال", False),
-    ("لل", True),
+    ("لل", False),  # "to/for the": "للولاد" is "for the kids", not Loulad
     ("فل", True),
     ("بل", True),
     ("ف", True),
     ("ب", True),
-    ("ل", True),
+    ("ل", False),
     ("و", False),
 )
 # Spellings of recurring name parts (all in normalize() form).
@@ -255,6 +255,12 @@ class Gazetteer:
                 self._index[key] = list(best.values())
             else:
                 self._index[key] = sorted(best.values(), key=lambda e: self._entry_rank(key, e))
+        # Longest indexed name (in words) starting with each word: most words start
+        # no name at all, and the scan skips them at once.
+        self._name_lengths: dict[str, int] = {}
+        for key in self._index:
+            first, _, _ = key.partition(" ")
+            self._name_lengths[first] = max(self._name_lengths.get(first, 0), key.count(" ") + 1)
         self._fuzzy_latin: list[str] = sorted(
             k
             for k, es in self._index.items()
@@ -347,13 +353,19 @@ class Gazetteer:
         )
         return self._places[int(np.argmin(d))]
 
-    def find(self, text: str) -> PlaceMatch | None:
+    def find(self, text: str, ordinary_words: frozenset[str] = frozenset()) -> PlaceMatch | None:
         """The town named in a free-text message, or None.
 
         Ordinary words are not read as towns: "safi", "had", "tata", "sidi" alone give
-        nothing; "f safi", "à Tata" do.
+        nothing; "f safi", "à Tata" do. `ordinary_words` (e.g. the vocabulary of the
+        NLU training data) are never compared by spelling similarity, which keeps
+        "fransa" from becoming Ifrane and saves time.
         """
-        return self._find(normalize(text).split(), answer=False)
+        return self._find(normalize(text).split(), answer=False, ordinary=ordinary_words)
+
+    def is_name(self, word: str) -> bool:
+        """True if `normalize()`d `word` spells an indexed place name by itself."""
+        return word in self._index
 
     def lookup(self, name: str) -> Place | None:
         """The town meant by a message that answers "which town?" ("casa",
@@ -384,7 +396,9 @@ class Gazetteer:
             place=self._places[entry.place], confidence=round(conf, 3), matched=matched
         )
 
-    def _find(self, words: list[str], *, answer: bool) -> PlaceMatch | None:
+    def _find(
+        self, words: list[str], *, answer: bool, ordinary: frozenset[str] = frozenset()
+    ) -> PlaceMatch | None:
         if not words:
             return None
         best: _Candidate | None = None
@@ -399,7 +413,7 @@ class Gazetteer:
                 ),
                 matched=best.matched,
             )
-        return self._fuzzy(words, answer=answer)
+        return self._fuzzy(words, answer=answer, ordinary=ordinary)
 
     def _exact_candidates(self, words: list[str], *, answer: bool) -> Iterator[_Candidate]:
         n = len(words)
@@ -407,7 +421,11 @@ class Gazetteer:
         while i < n:
             prefixed = answer or _after_locative(words, i)
             found: _Candidate | None = None
-            for length in range(min(_MAX_NAME_WORDS, n - i), 0, -1):
+            longest = max(
+                (self._name_lengths.get(first, 0) for first in _first_word_forms(words[i])),
+                default=0,
+            )
+            for length in range(min(longest, n - i), 0, -1):
                 for key, pre in _spellings_at(words, i, length, prefixed):
                     entries = self._index.get(key)
                     if not entries:
@@ -427,24 +445,32 @@ class Gazetteer:
             else:
                 i += 1
 
-    def _fuzzy(self, words: list[str], *, answer: bool) -> PlaceMatch | None:
+    def _fuzzy(
+        self, words: list[str], *, answer: bool, ordinary: frozenset[str] = frozenset()
+    ) -> PlaceMatch | None:
+        def known(word: str) -> bool:
+            return word in COMMON_WORDS or word in ordinary
+
         queries: list[tuple[str, bool]] = []
         n = len(words)
         for i in range(n):
             prefixed = answer or _after_locative(words, i)
             if prefixed:
                 for length in (3, 2, 1):
-                    if i + length <= n:
+                    if i + length <= n and not all(known(w) for w in words[i : i + length]):
                         for key, _ in _spellings_at(words, i, length, True):
                             queries.append((key, True))
             else:
                 w = words[i]
-                if len(w) >= 7 and w not in COMMON_WORDS:
-                    queries.append((w, False))
-                elif _is_arabic(w):
+                if known(w):
+                    continue
+                if _is_arabic(w):
+                    # a glued locative prefix: "فوارزازات" -> "وارزازات"
                     for key, pre in _spellings_at(words, i, 1, False):
-                        if pre and key != w:
+                        if pre and key != w and not known(key):
                             queries.append((key, True))
+                if len(w) >= 7:
+                    queries.append((w, False))
         best: tuple[float, PlaceMatch] | None = None
         seen: set[str] = set()
         for query, prefixed in queries[:24]:
@@ -512,6 +538,17 @@ def _after_locative(words: list[str], i: int) -> bool:
         return True
     # "f el jadida", "à la ...", "de l ..."
     return i >= 2 and words[i - 1] in _LATIN_ARTICLES and words[i - 2] in LOCATIVE_PREFIXES
+
+
+def _first_word_forms(word: str) -> Iterator[str]:
+    """`word` and what `_spellings_at` may make of it as the first word of a name."""
+    yield word
+    if _is_arabic(word):
+        for glued, _ in _ARABIC_GLUED:
+            if word.startswith(glued) and len(word) - len(glued) >= 2:
+                yield word[len(glued) :]
+    elif len(word) >= 5 and word[0] == "l" and word[1] not in "aeiou":
+        yield word[1:]
 
 
 def _spellings_at(

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from bot.runtime import Runtime
-from bot.web import api, simulator, stats_api, webhooks
+from bot.web import api, nlu_api, simulator, stats_api, webhooks
 from bot.web.console import install_console
 from bot.web.console.auth import require_console_account
 from bot.web.errors import install_error_handlers
@@ -52,6 +52,7 @@ def create_app(runtime: Runtime, *, background: bool = True,
         app.include_router(simulator.disabled_router())
     app.include_router(webhooks.router)
     app.include_router(api.router)
+    app.include_router(nlu_api.router)
     app.include_router(stats_api.router)
     app.include_router(map_router(require_console_account("analyst", "admin"),
                                   geo_dir=runtime.settings.data_dir / "geo"))

@@ -149,7 +149,7 @@ async def test_intake_over_telegram_with_buttons_and_a_shared_location(
     assert how["text"] == flow.text("ask_contact_how", "ary")
     await her.presses("messages_only")
     await her.presses("morning")
-    [done] = await her.says("rajli kaydrbni")
+    [done] = await her.says("rajli kaysebni")
     reference = REFERENCE.search(done["text"])
     assert reference is not None
 

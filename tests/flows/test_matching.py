@@ -40,6 +40,16 @@ def test_keywords() -> None:
     assert contains_keyword(fold("une avocate"), "avocat")
     assert contains_keyword(fold("بغيت المحامي"), "محامي")
     assert contains_keyword(fold("والمحكمة"), "محكمة")
+    assert contains_keyword(fold("غير بالميساجات"), "ميساج")
     assert contains_keyword(fold("apres midi"), "apres midi")
     assert not contains_keyword(fold("avocatier"), "avocats")
     assert not contains_keyword(fold("bit"), "bitume")
+
+
+def test_starts_with_words() -> None:
+    from bot.flows.matching import starts_with_words
+
+    assert starts_with_words(fold("Oui, je peux"), "oui")
+    assert starts_with_words(fold("machi daba nktb lik"), "machi daba")
+    assert not starts_with_words(fold("ouistiti"), "oui")
+    assert not starts_with_words(fold("je dis oui"), "oui")

@@ -15,7 +15,7 @@ from tests.support import Woman
 async def test_rotation_re_encrypts_everything_with_the_newest_key(
         client: httpx.AsyncClient, runtime: Runtime) -> None:
     await Woman(client).says_all("Bonjour", "oui", "oui", "avocat", "Tiznit", "1",
-                                 "le matin", "il me frappe")
+                                 "le matin", "il m'insulte")
     old_key = runtime.settings.encryption_keys
     new_key = Fernet.generate_key().decode()
     both = Cipher([new_key, old_key])
@@ -29,7 +29,7 @@ async def test_rotation_re_encrypts_everything_with_the_newest_key(
         bodies = [m.body_enc for m in (await db.scalars(select(Message))).all() if m.body_enc]
     assert contact is not None and case is not None
     assert only_new.decrypt(contact.address_enc) == "amina"
-    assert only_new.decrypt(case.summary_enc) == "il me frappe"  # type: ignore[arg-type]
+    assert only_new.decrypt(case.summary_enc) == "il m'insulte"  # type: ignore[arg-type]
     assert all(only_new.decrypt(b) for b in bodies)
     with pytest.raises(DecryptionError):
         only_old.decrypt(contact.address_enc)

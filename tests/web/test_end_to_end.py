@@ -15,10 +15,12 @@ from tests.support import Woman, add_account, login
 
 CONVERSATIONS = {
     "fr": ["Bonjour", "oui", "oui", "avocat", "Tiznit", "1", "le matin",
-           "mon mari me frappe"],
-    "ary_latn": ["salam", "wah", "ah", "2", "tiznit", "1", "f sba7", "rajli kaydrbni"],
-    "ary": ["السلام عليكم", "ايه", "واخا", "2", "تيزنيت", "1", "فالصباح", "راجلي كيضربني"],
-    "ar": ["مرحبا", "نعم", "نعم", "2", "تيزنيت", "1", "صباحا", "زوجي يضربني كل يوم وأنا خائفة"],
+           "mon mari m'insulte tous les jours"],
+    "ary_latn": ["salam", "wah", "ah", "2", "tiznit", "1", "f sba7", "rajli kaysebni kol nhar"],
+    "ary": ["السلام عليكم", "ايه", "واخا", "2", "تيزنيت", "1", "فالصباح",
+            "راجلي كيسبني وكياخد فلوسي"],
+    "ar": ["مرحبا", "نعم", "نعم", "2", "تيزنيت", "1", "صباحا",
+           "زوجي يهينني كل يوم وأنا خائفة منه كثيرا"],
 }
 REFERENCE = re.compile(r"AM-[ACDEFHJKMNPRTUVWXY3479]{6}")
 
@@ -28,7 +30,10 @@ async def test_from_first_message_to_counselor_reply(variety: str, client: httpx
                                                      runtime: Runtime) -> None:
     her = Woman(client, sender=f"woman-{variety}")
     replies = await her.says(CONVERSATIONS[variety][0])
-    assert replies[0]["text"] == runtime.flows.get("intake").text("greeting", variety)
+    # A short greeting in Arabic script is answered in Darija (most likely here, and
+    # understood either way); her longer messages in MSA bring the replies to MSA.
+    first = "ary" if variety == "ar" else variety
+    assert replies[0]["text"] == runtime.flows.get("intake").text("greeting", first)
     assert replies[1]["buttons"]  # the first question offers choices
     replies = await her.says_all(*CONVERSATIONS[variety][1:])
     reference = REFERENCE.search(replies[-1]["text"])

@@ -21,6 +21,7 @@ from bot.handoff.directory import (
     parse_centers_csv,
 )
 from bot.intent_examples import ExampleError, add_example, read_examples
+from bot.nlu.variety import choose_reply_variety
 from bot.runtime import Runtime
 from bot.storage.models import Account, AuditEvent, CannedReply, Center
 from bot.types import INTENTS, ROLES, SERVICES, VARIETIES
@@ -335,8 +336,12 @@ async def add_intent_example(request: Request, runtime: RuntimeDep, db: DbDep,
                              user: AdminDep,
                              intent: Annotated[str, Form(max_length=32)] = "",
                              text: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    # The variety the example is written in, as the NLU reads it (a label the model
+    # trains on); a message too short to tell is taken as Darija.
+    variety = choose_reply_variety(None, await runtime.nlu.parse(text), text) if text.strip() \
+        else "ary"
     try:
-        add_example(runtime.settings.effective_intents_dir, intent, text)
+        add_example(runtime.settings.effective_intents_dir, intent, text, variety)
     except ExampleError as exc:
         return await _intents_page(request, runtime, user, error=str(exc), status_code=400)
     audit.record(db, "intent.example_added", account=user.account, intent=intent)

@@ -220,7 +220,8 @@ async def test_intent_examples_browse_add_retrain(client: httpx.AsyncClient,
         "intent": "need_legal", "text": "bghit mo7amiya", "csrf_token": csrf})
     assert added.status_code == 303
     data = yaml.safe_load((intents / "console.yml").read_text(encoding="utf-8"))
-    assert data["nlu"] == [{"intent": "need_legal", "examples": "- bghit mo7amiya\n"}]
+    assert data["nlu"] == [{"intent": "need_legal", "metadata": {"variety": "ary_latn"},
+                            "examples": "- bghit mo7amiya\n"}]
     page = (await client.get("/console/admin/intents")).text
     assert "bghit mo7amiya" in page
     twice = await client.post("/console/admin/intents", data={

@@ -1,0 +1,293 @@
+"""Intent: what she needs, or what she is doing in the conversation.
+
+A multinomial logistic regression on the shared character n-grams, words and
+concepts gives a probability for every intent. Below
+`FALLBACK_THRESHOLD` the intent is `out_of_scope` (the ranking is kept, so the
+dialogue manager can still offer the best guesses).
+
+Quick-exit words are a safety rule of DESIGN.md ("stop", "safi", "بركة", "حبس"
+...): a message made only of them is `quick_exit` with confidence 1, whatever the
+model thinks. A message made only of greeting words is `greet` the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, cast
+
+import numpy as np
+
+from bot.nlu.features import LinearHead, SparseRow
+from bot.nlu.normalize import normalize
+from bot.types import Intent
+
+__all__ = [
+    "FALLBACK_THRESHOLD",
+    "QUICK_EXIT_WORDS",
+    "IntentClassifier",
+    "decide_intent",
+    "is_greeting",
+    "is_quick_exit",
+]
+
+FALLBACK_THRESHOLD: Final = 0.35
+
+QUICK_EXIT_WORDS: Final[frozenset[str]] = frozenset(
+    normalize(w)
+    for w in [
+        "stop",
+        "stopi",
+        "safi",
+        "saafi",
+        "baraka",
+        "barka",
+        "khlas",
+        "khlass",
+        "7bes",
+        "7bs",
+        "hbes",
+        "sali",
+        "msa7",
+        "mse7",
+        "ms7",
+        "sed",
+        "annuler",
+        "quitter",
+        "arrete",
+        "arreter",
+        "stoppe",
+        "efface",
+        "supprime",
+        "fin",
+        "exit",
+        "quit",
+        "end",
+        "بركه",
+        "بركا",
+        "حبس",
+        "صافي",
+        "خلاص",
+        "سالي",
+        "مسح",
+        "سد",
+        "وقف",
+        "توقف",
+        "كفي",
+        "يكفي",
+        "احذف",
+        "امسح",
+        "انتهي",
+        "الغاء",
+        "ستوب",
+    ]
+)
+
+
+GREETING_WORDS: Final[frozenset[str]] = frozenset(
+    normalize(w)
+    for w in [
+        "salam",
+        "slm",
+        "slam",
+        "salm",
+        "aslm",
+        "asalam",
+        "assalam",
+        "salamo",
+        "salamou",
+        "salamu",
+        "salaam",
+        "3alaykom",
+        "3likom",
+        "3likoum",
+        "alaykom",
+        "alaykoum",
+        "alikom",
+        "3alikom",
+        "3ilkom",
+        "wa3likom",
+        "w3alaykom",
+        "o",
+        "wa",
+        "ra7matollah",
+        "ra7matoulah",
+        "rahmatullah",
+        "barakatouh",
+        "bonjour",
+        "bonjours",
+        "bonjoir",
+        "bjr",
+        "bonsoir",
+        "bsr",
+        "salut",
+        "slt",
+        "coucou",
+        "cc",
+        "hi",
+        "hello",
+        "hey",
+        "allo",
+        "ahlan",
+        "ahla",
+        "ahlin",
+        "mer7ba",
+        "merhba",
+        "mr7ba",
+        "marhaba",
+        "marhba",
+        "mrhba",
+        "sba7",
+        "sbah",
+        "saba7",
+        "sabah",
+        "lkhir",
+        "nour",
+        "msa",
+        "masa",
+        "labas",
+        "kidayra",
+        "kidayrin",
+        "kidayr",
+        "cv",
+        "ca",
+        "va",
+        "khti",
+        "lkhawatat",
+        "madame",
+        "mesdames",
+        "tout",
+        "le",
+        "monde",
+        "a",
+        "vous",
+        "toutes",
+        "tous",
+        "re",
+        "السلام",
+        "سلام",
+        "عليكم",
+        "وعليكم",
+        "ورحمه",
+        "الله",
+        "وبركاته",
+        "مرحبا",
+        "مرحبتين",
+        "اهلا",
+        "اهلين",
+        "وسهلا",
+        "صباح",
+        "مسا",
+        "مساء",
+        "الخير",
+        "النور",
+        "لاباس",
+        "تحيه",
+        "تحياتي",
+        "طيبه",
+        "كيدايره",
+        "كيدايرين",
+        "ختي",
+        "اختي",
+        "يا",
+    ]
+)
+_GREETING_CORE: Final[frozenset[str]] = frozenset(
+    normalize(w)
+    for w in [
+        "salam",
+        "slm",
+        "slam",
+        "salm",
+        "aslm",
+        "asalam",
+        "assalam",
+        "salamo",
+        "salamou",
+        "salamu",
+        "salaam",
+        "bonjour",
+        "bonjours",
+        "bonjoir",
+        "bjr",
+        "bonsoir",
+        "bsr",
+        "salut",
+        "slt",
+        "coucou",
+        "cc",
+        "hi",
+        "hello",
+        "hey",
+        "ahlan",
+        "ahla",
+        "mer7ba",
+        "merhba",
+        "mr7ba",
+        "marhaba",
+        "marhba",
+        "mrhba",
+        "sba7",
+        "sbah",
+        "saba7",
+        "sabah",
+        "msa",
+        "السلام",
+        "سلام",
+        "مرحبا",
+        "اهلا",
+        "اهلين",
+        "صباح",
+        "مسا",
+        "مساء",
+        "تحيه",
+        "تحياتي",
+    ]
+)
+
+
+def is_greeting(norm: str) -> bool:
+    """True if `normalize()`d text is only a greeting ("salam", "bonjour madame",
+    "السلام عليكم ورحمة الله", "sba7 lkhir")."""
+    words = norm.split()
+    return (
+        bool(words)
+        and len(words) <= 8
+        and all(w in GREETING_WORDS for w in words)
+        and any(w in _GREETING_CORE for w in words)
+    )
+
+
+def is_quick_exit(norm: str) -> bool:
+    """True if `normalize()`d text is only quick-exit words ("safi", "stop stop",
+    "بركة صافي")."""
+    words = norm.split()
+    return bool(words) and len(words) <= 3 and all(w in QUICK_EXIT_WORDS for w in words)
+
+
+@dataclass
+class IntentClassifier:
+    """Multinomial logistic regression on the shared features (trained by
+    `bot/nlu/training.py`). Its probabilities are measured for calibration by
+    `evaluate` (expected calibration error under stratified cross-validation)."""
+
+    head: LinearHead
+
+    def rank(self, row: SparseRow) -> tuple[tuple[Intent, float], ...]:
+        """All intents with their probability, most likely first."""
+        proba = self.head.probabilities(row)
+        order = np.argsort(-proba)
+        classes = self.head.classes
+        return tuple((cast(Intent, classes[i]), round(float(proba[i]), 4)) for i in order)
+
+
+def decide_intent(
+    ranking: tuple[tuple[Intent, float], ...], threshold: float = FALLBACK_THRESHOLD
+) -> tuple[Intent, float]:
+    """The intent to act on and its confidence: the best one, or `out_of_scope`
+    (with the best one's confidence) when that is below `threshold`."""
+    if not ranking:
+        return "out_of_scope", 0.0
+    best, confidence = ranking[0]
+    if confidence < threshold:
+        return "out_of_scope", confidence
+    return best, confidence
