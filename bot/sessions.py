@@ -256,15 +256,16 @@ class _RedisHeld(AbstractAsyncContextManager[HeldLock]):
         self._watchdog: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> HeldLock:
-        started = time.monotonic()
-        if self._wait <= 0:
-            acquired = await self._lock.acquire(blocking=False)
-        else:
-            acquired = await self._lock.acquire(blocking_timeout=self._wait)
-        if not acquired:
-            raise LockBusy("conversation lock not acquired in time")
-        # Counted from before the request: the lock cannot outlive this.
-        self._expires = started + self._timeout
+        deadline = time.monotonic() + self._wait
+        while True:
+            attempt = time.monotonic()
+            if await self._lock.acquire(blocking=False):
+                break
+            if attempt >= deadline:
+                raise LockBusy("conversation lock not acquired in time")
+            await asyncio.sleep(self._lock.sleep)
+        # Counted from before the successful request: the lock cannot outlive this.
+        self._expires = attempt + self._timeout
         self._watchdog = asyncio.create_task(self._renew(), name="conversation lock renewal")
         return self
 
