@@ -316,14 +316,14 @@ class DialogueManager:
             contact = await db.get(Contact, row.contact_id) if row and row.contact_id else None
             if row is None or contact is None or row.status != "received":
                 return HandleResult(duplicate=True)
+            # Hers stored before this one are all committed (`_contact` orders them).
+            waiting = list((await db.scalars(select(Message.id).where(
+                Message.contact_id == contact.id, Message.direction == "in",
+                Message.status == "received", Message.id <= message_id)
+                .order_by(Message.id))).all())
         key = contact.address_hash
         result = HandleResult()
         async with self._locks.hold(key, wait=wait) as held:
-            async with self._sessionmaker() as db:
-                waiting = list((await db.scalars(select(Message.id).where(
-                    Message.contact_id == contact.id, Message.direction == "in",
-                    Message.status == "received", Message.id <= message_id)
-                    .order_by(Message.id))).all())
             for waiting_id in waiting:
                 try:
                     done = await self._process_locked(key, waiting_id, inline=False,
@@ -392,7 +392,9 @@ class DialogueManager:
         before = checkpoint.session_for(message_id)
         session = self._session_from(key, before)
         async with self._sessionmaker() as db:
-            row = await db.get(Message, message_id)
+            # The fence: whatever happened to the lock, one commit per message. A second
+            # worker on the same message waits on this row lock, then finds it done.
+            row = await db.get(Message, message_id, with_for_update=True)
             if row is None or row.status != "received" or row.contact_id is None:
                 return None  # processed meanwhile, or erased by a quick exit
             contact = await db.get(Contact, row.contact_id)
@@ -411,22 +413,11 @@ class DialogueManager:
                     session.language = case.language if case.language in VARIETIES else None
             row.conversation_id = session.conversation_id
             row.case_id = case.id if case is not None else None
-            await db.commit()
-            contact_id = contact.id
 
-        result = await self._understand(session, inbound)
-        # A question of the flow still waits for her answer (after an urgent handoff,
-        # or a confirmation asked after her case exists): the flow takes the message.
-        answering_flow = session.status == "active" and session.node is not None
-        async with self._sessionmaker() as db:
-            # The fence: whatever happened to the lock, one commit per message. A second
-            # worker on the same message waits on this row lock, then finds it done.
-            status = await db.scalar(select(Message.status).where(Message.id == message_id)
-                                     .with_for_update())
-            if status != "received":
-                return None
-            contact = await db.get(Contact, contact_id)
-            assert contact is not None
+            result = await self._understand(session, inbound)
+            # A question of the flow still waits for her answer (after an urgent handoff,
+            # or a confirmation asked after her case exists): the flow takes the message.
+            answering_flow = session.status == "active" and session.node is not None
             outcome = await self._channel_event(db, session, contact, inbound)
             if outcome is None:
                 if case is not None and not answering_flow:

@@ -17,8 +17,10 @@ import logging
 import random
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import case as sql_case
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -48,6 +50,40 @@ DELIVERY_RANK = {"pending": 0, "held": 0, "sending": 1, "sent": 2, "delivered": 
                  "undelivered": 5, "failed": 5}
 REPORTED_STATUS = {"sent": "sent", "delivered": "delivered", "read": "read",
                    "failed": "failed", "undelivered": "undelivered", "canceled": "failed"}
+
+
+def _claim_statement(given: bool) -> Any:
+    """pending -> sending in one statement, for due messages (the loop) or given ones
+    and the due ones of the same women (`deliver(ids)`); PostgreSQL skips rows another
+    worker is claiming. Her messages go in order: one is not claimed while an earlier
+    one of hers is being sent, or waits for a retry. Built once: building it costs more
+    than running it."""
+    earlier = aliased(Message)
+    now = bindparam("now")
+    candidates = select(Message.id).where(Message.direction == "out",
+                                          Message.status == "pending")
+    if given:
+        ids = bindparam("ids", expanding=True)
+        theirs = select(Message.contact_id).where(Message.id.in_(ids))
+        candidates = candidates.where(or_(
+            Message.id.in_(ids),
+            and_(Message.next_attempt_at <= now, Message.contact_id.in_(theirs))))
+    else:
+        candidates = candidates.where(Message.next_attempt_at <= now)
+    behind = exists().where(
+        earlier.contact_id == Message.contact_id, earlier.direction == "out",
+        earlier.id < Message.id,
+        or_(earlier.status == "sending",
+            and_(earlier.status == "pending", earlier.next_attempt_at > now)))
+    candidates = (candidates.where(~behind).order_by(Message.id).limit(bindparam("limit"))
+                  .with_for_update(skip_locked=True))
+    return (update(Message).where(Message.id.in_(candidates), Message.status == "pending")
+            .values(status="sending", next_attempt_at=now, attempts=Message.attempts + 1)
+            .returning(Message.id, Message.contact_id))
+
+
+_CLAIM_DUE = _claim_statement(given=False)
+_CLAIM_GIVEN = _claim_statement(given=True)
 
 
 def backoff_delay(attempts: int, rng: random.Random | None = None) -> float:
@@ -169,36 +205,15 @@ class Outbox:
 
     async def _claim(self, message_ids: Sequence[int] | None,
                      limit: int) -> list[tuple[int, int | None]]:
-        now = _utcnow()
-        earlier = aliased(Message)
-        candidates = select(Message.id).where(Message.direction == "out",
-                                              Message.status == "pending")
+        if message_ids is not None and not message_ids:
+            return []
+        statement = _CLAIM_GIVEN if message_ids is not None else _CLAIM_DUE
+        params: dict[str, object] = {"now": _utcnow(), "limit": limit}
         if message_ids is not None:
-            ids = list(message_ids)
-            if not ids:
-                return []
-            # ... and, before them, what else of hers is due (released held messages,
-            # a counselor's answer): in order.
-            theirs = select(Message.contact_id).where(Message.id.in_(ids))
-            candidates = candidates.where(or_(
-                Message.id.in_(ids),
-                and_(Message.next_attempt_at <= now, Message.contact_id.in_(theirs))))
-        else:
-            candidates = candidates.where(Message.next_attempt_at <= now)
-        # Behind one of hers being sent (by another worker), or waiting for a retry.
-        behind = exists().where(
-            earlier.contact_id == Message.contact_id, earlier.direction == "out",
-            earlier.id < Message.id,
-            or_(earlier.status == "sending",
-                and_(earlier.status == "pending", earlier.next_attempt_at > now)))
-        candidates = (candidates.where(~behind).order_by(Message.id).limit(limit)
-                      .with_for_update(skip_locked=True))
+            params["ids"] = list(message_ids)
         async with self._sessionmaker() as db:
-            rows = (await db.execute(
-                update(Message).where(Message.id.in_(candidates), Message.status == "pending")
-                .values(status="sending", next_attempt_at=now)
-                .returning(Message.id, Message.contact_id)
-                .execution_options(synchronize_session=False))).all()
+            rows = (await db.execute(statement, params,
+                                     execution_options={"synchronize_session": False})).all()
             await db.commit()
         return sorted((int(r[0]), r[1]) for r in rows)
 
@@ -221,10 +236,12 @@ class Outbox:
     async def _deliver_one(self, message_id: int) -> str:
         """Send one claimed message. The database is not held during the send."""
         async with self._sessionmaker() as db:
-            message = await db.get(Message, message_id)
-            if message is None or message.status != "sending":
+            found = (await db.execute(
+                select(Message, Contact).outerjoin(Contact, Contact.id == Message.contact_id)
+                .where(Message.id == message_id))).first()
+            if found is None or found[0].status != "sending":
                 return SKIPPED
-            contact = await db.get(Contact, message.contact_id) if message.contact_id else None
+            message, contact = found
             sender = self._senders.get(message.channel)
             if contact is None or sender is None or message.body_enc is None:
                 message.status = "failed"
@@ -235,6 +252,7 @@ class Outbox:
                 return FAILED
             hold = self._hold_reason(message, contact, sender)
             if hold is not None:
+                message.attempts -= 1  # not an attempt
                 message.status = "held"
                 message.last_error = hold
                 if contact.opted_out_at is None:
@@ -252,9 +270,8 @@ class Outbox:
                 text=self._cipher.decrypt(message.body_enc), buttons=buttons,
                 kind="template" if message.kind == TEMPLATE else "text",
             )
-            message.attempts += 1
-            attempts = message.attempts
-            await db.commit()
+            attempts = message.attempts  # counted by the claim
+            farewell = message.kind == FAREWELL
         try:
             result = await sender.send(outbound)
         except PermanentSendError as exc:
@@ -267,7 +284,7 @@ class Outbox:
             logger.info("outbound message %s attempt %d failed on %s", message_id,
                         attempts, outbound.channel)
             return RETRY
-        await self._record_sent(message_id, result.provider_message_id)
+        await self._record_sent(message_id, result.provider_message_id, farewell=farewell)
         return SENT
 
     async def _record_failure(self, message_id: int, error: str, *, permanent: bool) -> None:
@@ -289,7 +306,8 @@ class Outbox:
                     await self._erase_farewell(db, message, contact)
             await db.commit()
 
-    async def _record_sent(self, message_id: int, provider_message_id: str | None) -> None:
+    async def _record_sent(self, message_id: int, provider_message_id: str | None, *,
+                           farewell: bool = False) -> None:
         """The provider took it: record that, retrying through a database outage (a
         message left 'sending' would be sent again after the stale delay)."""
         deadline = asyncio.get_running_loop().time() + self._stale.total_seconds() / 2
@@ -297,6 +315,17 @@ class Outbox:
         while True:
             try:
                 async with self._sessionmaker() as db:
+                    if not farewell:  # one statement
+                        await db.execute(
+                            update(Message).where(Message.id == message_id).values(
+                                # else a delivery report came first
+                                status=sql_case((Message.status == "sending", "sent"),
+                                                else_=Message.status),
+                                processed_at=_utcnow(),
+                                provider_message_id=provider_message_id)
+                            .execution_options(synchronize_session=False))
+                        await db.commit()
+                        return
                     message = await db.get(Message, message_id)
                     if message is None:
                         return
