@@ -99,3 +99,25 @@ def test_chat_in_the_terminal(env: dict[str, str]) -> None:
     assert "Amane: Salam. Hna t9dri tktbi" in done.stdout
     assert "   1. Ah" in done.stdout
     assert "Mostachara mn markaz" in done.stdout
+
+
+def test_serve_with_several_workers_needs_postgres_and_redis(env: dict[str, str]) -> None:
+    result = run(env, "serve", "--workers", "2")
+    assert result.returncode == 2
+    assert "--workers 2 needs" in result.stderr
+    assert "DATABASE_URL" in result.stderr and "REDIS_URL" in result.stderr
+
+
+def test_workers_refusal_names_what_is_missing() -> None:
+    from bot.cli import workers_refusal
+    from bot.settings import Settings
+
+    scaled = Settings(database_url="postgresql+asyncpg://a@b/c", redis_url="redis://r:6379/0")
+    assert workers_refusal(scaled, 4, telegram_polling=False) is None
+    assert workers_refusal(scaled, 1, telegram_polling=True) is None
+    polling = workers_refusal(scaled, 2, telegram_polling=True)
+    assert polling is not None and "--telegram-polling" in polling
+    no_redis = workers_refusal(Settings(database_url="postgresql+asyncpg://a@b/c",
+                                        redis_url=""), 2, False)
+    assert no_redis is not None and "REDIS_URL" in no_redis and "DATABASE_URL" not in no_redis
+    assert workers_refusal(scaled, 0, False) == "--workers must be at least 1"
