@@ -27,9 +27,8 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.provider import FakeTwilioProvider  # noqa: E402
-from bench.servers import AmaneServer, free_port  # noqa: E402
+from bench.servers import AmaneServer, amane_environment, free_port  # noqa: E402
 from bench.women import INTAKE, Result, SmsWoman, calibrate  # noqa: E402
-from bot.crypto import generate_key_material  # noqa: E402
 from bot.settings import PROJECT_ROOT  # noqa: E402
 
 AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
@@ -115,18 +114,9 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     provider = await FakeTwilioProvider(AUTH_TOKEN,
                                         status_callbacks=not args.no_status_callbacks).start()
     port = free_port()
-    material = generate_key_material()
-    env = {
-        "ENCRYPTION_KEYS": ",".join(material["encryption_keys"]),  # type: ignore[arg-type]
-        "ADDRESS_HASH_KEY": str(material["address_hash_key"]),
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TWILIO_SMS_FROM": "+212500000001", "TWILIO_API_BASE_URL": provider.url,
-        "VAR_DIR": str(workdir / "var"), "NLU_CACHE_DIR": str(workdir / "nlu"),
-        "INTENTS_DIR": str(workdir / "intents"), "LOG_LEVEL": "WARNING",
-        "SIMULATOR_ENABLED": "false", "RATE_LIMIT_IP_PER_MINUTE": "100000000",
-        "RATE_LIMIT_LOGIN_PER_MINUTE": "1000",
-    }
+    env = amane_environment(workdir, port, provider.url, AUTH_TOKEN)
+    # One client address sends everything: no per-address limit.
+    env.update(RATE_LIMIT_IP_PER_MINUTE="100000000", RATE_LIMIT_LOGIN_PER_MINUTE="1000")
     if args.database == "sqlite":
         env["DATABASE_URL"] = f"sqlite+aiosqlite:///{workdir / 'amane.sqlite3'}"
         env["REDIS_URL"] = ""

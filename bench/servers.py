@@ -56,7 +56,30 @@ def redis_missing() -> str | None:
     return None if shutil.which("redis-server") else "redis-server not found"
 
 
-class PrivatePostgres:
+class PrivateServer:
+    """A server of our own in a temporary directory: stopped, restarted, destroyed."""
+
+    dir: Path
+
+    def start(self) -> PrivateServer:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def restart(self, down_for: float = 0.0) -> None:
+        self.stop()
+        time.sleep(down_for)
+        self.start()
+
+    def destroy(self) -> None:
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class PrivatePostgres(PrivateServer):
     """A throwaway PostgreSQL cluster in a temporary directory, trust auth, on a random
     loopback port; run as the `postgres` user when we are root."""
 
@@ -89,23 +112,12 @@ class PrivatePostgres:
         _wait(lambda: _answers(self.port), "PostgreSQL")
         return self
 
-    def stop(self, mode: str = "fast") -> None:
+    def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
-            self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
-
-    def restart(self, down_for: float = 0.0) -> None:
-        self.stop()
-        time.sleep(down_for)
-        self.start()
-
-    def destroy(self) -> None:
-        try:
-            self.stop("immediate")
-        finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
+            self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
 
-class PrivateRedis:
+class PrivateRedis(PrivateServer):
     """A throwaway redis-server on a random loopback port. `persistent`: append-only
     file on (as in production), so that a restart keeps the sessions."""
 
@@ -135,16 +147,6 @@ class PrivateRedis:
             self._process.wait(10)
             self._process = None
 
-    def restart(self, down_for: float = 0.0) -> None:
-        self.stop()
-        time.sleep(down_for)
-        self.start()
-
-    def destroy(self) -> None:
-        try:
-            self.stop()
-        finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class AmaneServer:
@@ -247,3 +249,22 @@ def _children(pid: int) -> list[int]:
         if b"resource_tracker" not in cmdline:
             workers.append(child)
     return sorted(workers)
+
+
+def amane_environment(workdir: Path, port: int, twilio_url: str,
+                      auth_token: str) -> dict[str, str]:
+    """Settings for Amane on `port` with SMS through a fake Twilio at `twilio_url`, its
+    keys generated, its files under `workdir` (storage settings left to the caller)."""
+    from bot.crypto import generate_key_material
+
+    material = generate_key_material()
+    return {
+        "ENCRYPTION_KEYS": ",".join(material["encryption_keys"]),  # type: ignore[arg-type]
+        "ADDRESS_HASH_KEY": str(material["address_hash_key"]),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": auth_token,
+        "TWILIO_SMS_FROM": "+212500000001", "TWILIO_API_BASE_URL": twilio_url,
+        "VAR_DIR": str(workdir / "var"), "NLU_CACHE_DIR": str(workdir / "nlu"),
+        "INTENTS_DIR": str(workdir / "intents"), "LOG_LEVEL": "WARNING",
+        "SIMULATOR_ENABLED": "false",
+    }

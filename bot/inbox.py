@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from telegram import Update
 
 from bot.channels.telegram import group_refusal, read_update
-from bot.outages import is_outage
+from bot.outages import log_failure
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -84,8 +84,5 @@ async def sweep(runtime: Runtime) -> None:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            if is_outage(exc):
-                logger.warning("inbox sweep: %s; retrying", type(exc).__name__)
-            else:
-                logger.exception("inbox sweep failed; retrying")
+            log_failure(logger, "inbox sweep", exc)
         await asyncio.sleep(interval)

@@ -9,6 +9,7 @@ outage answers 503, so that the provider sends it again."""
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -43,3 +44,12 @@ def is_outage(exc: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
+
+
+def log_failure(logger: logging.Logger, what: str, exc: BaseException) -> None:
+    """A background pass failed and will be retried: one line for an outage, the
+    traceback for anything else."""
+    if is_outage(exc):
+        logger.warning("%s failed (%s); retrying", what, type(exc).__name__)
+    else:
+        logger.exception("%s failed; retrying", what)

@@ -32,7 +32,7 @@ from bot.channels.base import (
     TransientSendError,
 )
 from bot.crypto import Cipher
-from bot.outages import is_outage
+from bot.outages import is_outage, log_failure
 from bot.storage.models import Case, Contact, Message
 
 logger = logging.getLogger(__name__)
@@ -400,10 +400,7 @@ class Outbox:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if is_outage(exc):
-                    logger.warning("outbox pass failed (%s); retrying", type(exc).__name__)
-                else:
-                    logger.exception("outbox pass failed; retrying")
+                log_failure(logger, "outbox pass", exc)
             self._wakeup.clear()
             try:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=interval)

@@ -19,12 +19,12 @@ from bench.servers import (
     AmaneServer,
     PrivatePostgres,
     PrivateRedis,
+    amane_environment,
     free_port,
     postgres_missing,
     redis_missing,
 )
 from bench.women import calibrate
-from bot.crypto import generate_key_material
 from bot.settings import PROJECT_ROOT
 from bot.storage.database import create_engine
 from bot.storage.models import Message
@@ -87,19 +87,9 @@ async def deploy(tmp_path: Path, postgres: PrivatePostgres, redis: PrivateRedis,
                  workers: int) -> AsyncIterator[Deployment]:
     provider = await FakeTwilioProvider(AUTH_TOKEN).start()
     port = free_port()
-    material = generate_key_material()
-    env = {
-        "DATABASE_URL": postgres.url, "REDIS_URL": redis.url,
-        "ENCRYPTION_KEYS": ",".join(material["encryption_keys"]),  # type: ignore[arg-type]
-        "ADDRESS_HASH_KEY": str(material["address_hash_key"]),
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TWILIO_SMS_FROM": "+212500000001", "TWILIO_API_BASE_URL": provider.url,
-        "VAR_DIR": str(tmp_path / "var"), "NLU_CACHE_DIR": str(tmp_path / "nlu"),
-        "INTENTS_DIR": str(tmp_path / "intents"), "LOG_LEVEL": "WARNING",
-        "INBOX_SWEEP_SECONDS": "1", "OUTBOX_STALE_SECONDS": "30",
-        "SIMULATOR_ENABLED": "false",
-    }
+    env = amane_environment(tmp_path, port, provider.url, AUTH_TOKEN)
+    env.update(DATABASE_URL=postgres.url, REDIS_URL=redis.url,
+               INBOX_SWEEP_SECONDS="1", OUTBOX_STALE_SECONDS="30")
     amane = AmaneServer(env, workers=workers, port=port, log=tmp_path / "amane.log")
     amane.run_bot("db", "upgrade")
     amane.run_bot("centers", "import", str(PROJECT_ROOT / "data/centers/sample_centers.csv"))
