@@ -211,9 +211,31 @@ async def _purge(settings: Settings, retention_days: int | None) -> int:
 # --- serve and chat ----------------------------------------------------------------------
 
 
+def workers_refusal(settings: Settings, workers: int, telegram_polling: bool) -> str | None:
+    """Why `serve --workers N` cannot run with these settings (None: it can)."""
+    if workers < 1:
+        return "--workers must be at least 1"
+    if workers == 1:
+        return None
+    problems = []
+    if not settings.effective_database_url.startswith("postgresql"):
+        problems.append("DATABASE_URL must be a postgresql+asyncpg:// URL (SQLite takes "
+                        "one writer at a time, and one process)")
+    if not settings.redis_url:
+        problems.append("REDIS_URL must be set (sessions, conversation locks and live "
+                        "console notices are shared between workers through Redis)")
+    if telegram_polling:
+        problems.append("--telegram-polling fetches updates from one process only: use "
+                        "the webhook")
+    if not problems:
+        return None
+    return f"--workers {workers} needs: " + "; ".join(problems)
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from bot.crypto import load_keys
     from bot.runtime import build_runtime
     from bot.web.app import create_app
 
@@ -222,7 +244,15 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if args.telegram_polling and not settings.telegram_enabled:
         print("amane: --telegram-polling needs TELEGRAM_BOT_TOKEN", file=sys.stderr)
         return 2
-    app = create_app(build_runtime(settings), telegram_polling=args.telegram_polling)
+    refusal = workers_refusal(settings, args.workers, args.telegram_polling)
+    if refusal is not None:
+        print(f"amane: {refusal}", file=sys.stderr)
+        return 2
+    app = None
+    if args.workers == 1:
+        app = create_app(build_runtime(settings), telegram_polling=args.telegram_polling)
+    else:
+        load_keys(settings)  # generated once here if absent, not raced by the workers
     base = f"http://{host}:{port}"
     print(f"Amane is listening on {base}")
     print(f"  counselor API: {base}/api/v1 (described at {base}/openapi.json)")
@@ -235,8 +265,16 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
           "--role counselor --center sample-06141-emf")
     if args.telegram_polling:
         print("  Telegram: polling for updates (the webhook is removed while polling)")
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(),
-                access_log=False)
+    common = {"host": host, "port": port, "log_level": settings.log_level.lower(),
+              "access_log": False}
+    if args.forwarded_allow_ips:  # else uvicorn's default: trust 127.0.0.1 only
+        common["forwarded_allow_ips"] = args.forwarded_allow_ips
+    if app is not None:
+        uvicorn.run(app, **common)  # type: ignore[arg-type]
+    else:
+        print(f"  {args.workers} worker processes (PostgreSQL + Redis)")
+        uvicorn.run("bot.web.app:create_app_from_env", factory=True, workers=args.workers,
+                    **common)  # type: ignore[arg-type]
     return 0
 
 
@@ -397,6 +435,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None, help="default: PORT or 8080")
     serve.add_argument("--telegram-polling", action="store_true",
                        help="fetch Telegram updates (a laptop without a public URL)")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="worker processes (more than 1 needs PostgreSQL and Redis)")
+    serve.add_argument("--forwarded-allow-ips", default=None,
+                       help="reverse proxies trusted for X-Forwarded-For/-Proto "
+                       "(default: 127.0.0.1)")
     serve.set_defaults(func=cmd_serve)
 
     tg = sub.add_parser("telegram", help="the Telegram channel")

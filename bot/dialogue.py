@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select
@@ -20,15 +20,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import InboundMessage, Media, ReplyButton
+from bot.checkpoints import Checkpoint
 from bot.crypto import AddressHasher, Cipher, DecryptionError
 from bot.flows import engine
 from bot.flows.registry import FlowRegistry
 from bot.flows.schema import Flow
 from bot.handoff.cases import CaseService, IntakeFacts
 from bot.nlu.result import NluBackend, NluResult, Place
+from bot.outages import is_outage
 from bot.outbox import FAREWELL, Outbox
 from bot.ratelimit import SLOW_DOWN
-from bot.sessions import ConversationLock, SessionStore
+from bot.sessions import ConversationLock, HeldLock, LockBusy, SessionStore
 from bot.storage.models import Case, Contact, Message
 from bot.types import DEFAULT_VARIETY, NEEDS, VARIETIES, Variety
 
@@ -76,6 +78,7 @@ class HandleResult:
     replies: list[BotReply] = field(default_factory=list)
     duplicate: bool = False
     language: Variety | None = None
+    outbound: list[int] = field(default_factory=list)  # the replies queued in the outbox
 
 
 def place_slot(place: Place) -> dict[str, Any]:
@@ -137,33 +140,60 @@ class DialogueManager:
     def conversation_key(self, channel: str, address: str) -> str:
         return self._hasher.hash(channel, address)
 
+    async def current_session(self, channel: str, address: str) -> engine.Session | None:
+        """Her conversation as it stands, if there is one."""
+        return await self._load_session(self.conversation_key(channel, address))
+
     async def variety_of(self, channel: str, address: str) -> Variety | None:
         """The variety of her current conversation, if there is one."""
-        session = await self._load_session(self.conversation_key(channel, address))
+        session = await self.current_session(channel, address)
         return session.language if session is not None else None
 
     # --- sessions --------------------------------------------------------------------
 
-    async def _load_session(self, key: str) -> engine.Session | None:
+    async def _load_checkpoint(self, key: str) -> Checkpoint:
         raw = await self._sessions.load(key)
         if raw is None:
+            return Checkpoint()
+        try:
+            return Checkpoint.decode(self._cipher.decrypt(raw))
+        except (DecryptionError, ValueError, KeyError, TypeError):
+            logger.warning("session %s unreadable; starting afresh", key[:12])
+            return Checkpoint()
+
+    @staticmethod
+    def _session_from(key: str, data: dict[str, Any] | None) -> engine.Session | None:
+        if data is None:
             return None
         try:
-            return engine.Session.from_dict(json.loads(self._cipher.decrypt(raw)))
-        except (DecryptionError, ValueError, KeyError, TypeError):
+            return engine.Session.from_dict(data)
+        except (ValueError, KeyError, TypeError, AttributeError):
             logger.warning("session %s unreadable; starting afresh", key[:12])
             return None
 
-    async def _save_session(self, key: str, session: engine.Session) -> None:
-        data = self._cipher.encrypt(json.dumps(session.to_dict(), ensure_ascii=False))
-        await self._sessions.save(key, data, self._session_ttl)
+    async def _load_session(self, key: str) -> engine.Session | None:
+        return self._session_from(key, (await self._load_checkpoint(key)).session_for(None))
+
+    async def _save_checkpoint(self, key: str, checkpoint: Checkpoint) -> None:
+        await self._sessions.save(key, self._cipher.encrypt(checkpoint.encode()),
+                                  self._session_ttl)
+
+    async def _rewind(self, key: str, message_id: int) -> None:
+        """Processing `message_id` failed after its checkpoint was saved: the session
+        goes back to what it was before (the message will not be processed again)."""
+        checkpoint = await self._load_checkpoint(key)
+        if checkpoint.applied == message_id:
+            await self._save_checkpoint(key, Checkpoint(after=checkpoint.before))
 
     # --- the inbox ---------------------------------------------------------------------
 
     async def _contact(self, db: AsyncSession, channel: str, address: str,
                        key: str) -> Contact:
-        contact = await db.scalar(select(Contact).where(Contact.channel == channel,
-                                                        Contact.address_hash == key))
+        """Her contact, locked until the transaction ends (PostgreSQL): her messages are
+        stored one at a time, so their ids follow the order they were committed in."""
+        mine = select(Contact).where(Contact.channel == channel,
+                                     Contact.address_hash == key).with_for_update()
+        contact = await db.scalar(mine)
         if contact is not None:
             return contact
         contact = Contact(channel=channel, address_hash=key,
@@ -172,8 +202,7 @@ class DialogueManager:
             async with db.begin_nested():
                 db.add(contact)
         except IntegrityError:  # created meanwhile by another worker
-            contact = await db.scalar(select(Contact).where(Contact.channel == channel,
-                                                            Contact.address_hash == key))
+            contact = await db.scalar(mine)
             assert contact is not None
         return contact
 
@@ -237,11 +266,11 @@ class DialogueManager:
         """Store and process one message. `inline`: the replies travel in the webhook's
         answer (simulator, terminal) instead of through the outbox."""
         key = self.conversation_key(inbound.channel, inbound.address)
-        async with self._locks.hold(key):
-            message_id = await self._accept_locked(key, inbound)
+        async with self._locks.hold(key) as held:
+            message_id = await self._store(key, inbound)
             if message_id is None:
                 return HandleResult(duplicate=True)
-            result = await self._process_locked(key, message_id, inline)
+            result = await self._process_locked(key, message_id, inline, held)
         if not inline:
             self._outbox.wake()
         return result or HandleResult()
@@ -249,12 +278,13 @@ class DialogueManager:
     async def accept(self, inbound: InboundMessage) -> int | None:
         """Store her message (the inbox) and commit: after this, it may be acknowledged
         to the provider. Returns the stored row's id, or None for a redelivery of a
-        message already stored (same provider message id)."""
+        message already stored (same provider message id). Needs the database only:
+        her contact's row lock orders her messages, so a Redis outage does not stop
+        Amane from taking them."""
         key = self.conversation_key(inbound.channel, inbound.address)
-        async with self._locks.hold(key):
-            return await self._accept_locked(key, inbound)
+        return await self._store(key, inbound)
 
-    async def _accept_locked(self, key: str, inbound: InboundMessage) -> int | None:
+    async def _store(self, key: str, inbound: InboundMessage) -> int | None:
         async with self._sessionmaker() as db:
             contact = await self._contact(db, inbound.channel, inbound.address, key)
             row = self._inbound_row(inbound, contact)
@@ -279,51 +309,72 @@ class DialogueManager:
                 self._outbox.wake()
             return row.id
 
-    async def process(self, message_id: int) -> HandleResult:
+    async def process(self, message_id: int, *, wait: float | None = None) -> HandleResult:
         """Process a stored message, and before it any older one of hers still waiting,
         in order. A message that fails is marked failed and she gets a short apology;
-        the next ones are still processed. Replies go through the outbox."""
+        the next ones are still processed. One that meets an outage (database or Redis
+        unreachable) stays waiting, with the ones after it. Replies go through the
+        outbox. `wait`: seconds to wait for her conversation lock (0: raise `LockBusy`
+        if another worker has it)."""
         async with self._sessionmaker() as db:
             row = await db.get(Message, message_id)
             contact = await db.get(Contact, row.contact_id) if row and row.contact_id else None
             if row is None or contact is None or row.status != "received":
                 return HandleResult(duplicate=True)
+            # Hers stored before this one are all committed (`_contact` orders them).
+            waiting = list((await db.scalars(select(Message.id).where(
+                Message.contact_id == contact.id, Message.direction == "in",
+                Message.status == "received", Message.id <= message_id)
+                .order_by(Message.id))).all())
         key = contact.address_hash
         result = HandleResult()
-        async with self._locks.hold(key):
-            async with self._sessionmaker() as db:
-                waiting = list((await db.scalars(select(Message.id).where(
-                    Message.contact_id == contact.id, Message.direction == "in",
-                    Message.status == "received", Message.id <= message_id)
-                    .order_by(Message.id))).all())
+        async with self._locks.hold(key, wait=wait) as held:
             for waiting_id in waiting:
                 try:
-                    done = await self._process_locked(key, waiting_id, inline=False)
-                except Exception:
+                    done = await self._process_locked(key, waiting_id, inline=False,
+                                                      held=held)
+                except Exception as exc:
+                    if is_outage(exc):
+                        # Left as received, with the later ones (her order): the inbox
+                        # sweep processes them once the server is back.
+                        logger.warning("inbound message %s left for later: %s",
+                                       waiting_id, type(exc).__name__)
+                        break
                     logger.exception("inbound message %s failed on %s", waiting_id,
                                      contact.channel)
+                    await self._rewind(key, waiting_id)
                     await self._fail(waiting_id)
                     continue
                 if done is not None:
                     result.replies.extend(done.replies)
                     result.language = done.language
+                    result.outbound.extend(done.outbound)
         self._outbox.wake()
         return result
 
-    async def process_pending(self) -> int:
-        """At start: process what was stored but never processed (a crash between the
-        acknowledgement and the processing). Returns how many messages were waiting."""
+    async def process_pending(self, older_than: timedelta = timedelta(0), *,
+                              wait: float | None = None) -> int:
+        """Process what was stored but not processed (a crash between the
+        acknowledgement and the processing, an outage), stored more than `older_than`
+        ago. Returns how many such messages there were. Safe with many workers: a
+        conversation another worker holds is skipped when `wait` is 0 (it is on it)."""
+        before = datetime.now(timezone.utc) - older_than
         async with self._sessionmaker() as db:
-            rows = (await db.execute(select(Message.contact_id, func.max(Message.id)).where(
-                Message.direction == "in", Message.status == "received")
+            rows = (await db.execute(select(Message.contact_id, func.max(Message.id),
+                                            func.count()).where(
+                Message.direction == "in", Message.status == "received",
+                Message.created_at <= before)
                 .group_by(Message.contact_id))).all()
-            count = await db.scalar(select(func.count()).select_from(Message).where(
-                Message.direction == "in", Message.status == "received"))
-        for _contact_id, last_id in rows:
-            await self.process(int(last_id))
+        count = 0
+        for _contact_id, last_id, waiting in rows:
+            try:
+                await self.process(int(last_id), wait=wait)
+            except LockBusy:
+                continue  # another worker is processing her messages
+            count += int(waiting)
         if count:
-            logger.info("%d stored message(s) processed at start", count)
-        return int(count or 0)
+            logger.info("%d stored message(s) processed by the inbox sweep", count)
+        return count
 
     async def sender_key(self, message_id: int) -> str | None:
         """The keyed hash of the address a stored message came from (rate limits)."""
@@ -357,8 +408,8 @@ class DialogueManager:
     async def _fail(self, message_id: int) -> None:
         """Processing failed: mark her message, keep her session, apologise."""
         async with self._sessionmaker() as db:
-            row = await db.get(Message, message_id)
-            if row is None or row.contact_id is None:
+            row = await db.get(Message, message_id, with_for_update=True)
+            if row is None or row.contact_id is None or row.status != "received":
                 return
             row.status = "failed"
             row.last_error = "processing failed"
@@ -369,11 +420,15 @@ class DialogueManager:
                                  conversation_id=row.conversation_id)
             await db.commit()
 
-    async def _process_locked(self, key: str, message_id: int,
-                              inline: bool) -> HandleResult | None:
-        session = await self._load_session(key)
+    async def _process_locked(self, key: str, message_id: int, inline: bool,
+                              held: HeldLock | None = None) -> HandleResult | None:
+        checkpoint = await self._load_checkpoint(key)
+        before = checkpoint.session_for(message_id)
+        session = self._session_from(key, before)
         async with self._sessionmaker() as db:
-            row = await db.get(Message, message_id)
+            # The fence: whatever happened to the lock, one commit per message. A second
+            # worker on the same message waits on this row lock, then finds it done.
+            row = await db.get(Message, message_id, with_for_update=True)
             if row is None or row.status != "received" or row.contact_id is None:
                 return None  # processed meanwhile, or erased by a quick exit
             contact = await db.get(Contact, row.contact_id)
@@ -392,16 +447,11 @@ class DialogueManager:
                     session.language = case.language if case.language in VARIETIES else None
             row.conversation_id = session.conversation_id
             row.case_id = case.id if case is not None else None
-            await db.commit()
-            contact_id = contact.id
 
-        result = await self._understand(session, inbound)
-        # A question of the flow still waits for her answer (after an urgent handoff,
-        # or a confirmation asked after her case exists): the flow takes the message.
-        answering_flow = session.status == "active" and session.node is not None
-        async with self._sessionmaker() as db:
-            contact = await db.get(Contact, contact_id)
-            assert contact is not None
+            result = await self._understand(session, inbound)
+            # A question of the flow still waits for her answer (after an urgent handoff,
+            # or a confirmation asked after her case exists): the flow takes the message.
+            answering_flow = session.status == "active" and session.node is not None
             outcome = await self._channel_event(db, session, contact, inbound)
             if outcome is None:
                 if case is not None and not answering_flow:
@@ -409,6 +459,7 @@ class DialogueManager:
                 else:
                     outcome = await self._flow_mode(db, session, contact, result, inbound)
             session, replies = outcome.session, outcome.replies
+            enqueued: list[Message] = []
             if outcome.erased and inline:
                 await db.delete(contact)  # the last line travels in the answer
             else:
@@ -437,12 +488,17 @@ class DialogueManager:
                         farewell.kind = FAREWELL
                     await db.flush()
                     await self._forget_conversation(db, contact, keep)
+            forget = outcome.wipe or outcome.erased
+            if held is not None:
+                held.ensure()
+            await self._save_checkpoint(key, Checkpoint(
+                applied=message_id, before=before,
+                after=None if forget else session.to_dict()))
             await db.commit()
-        if outcome.wipe or outcome.erased:
+        if forget:
             await self._sessions.delete(key)
-        else:
-            await self._save_session(key, session)
-        return HandleResult(replies=replies, language=session.language)
+        return HandleResult(replies=replies, language=session.language,
+                            outbound=[m.id for m in enqueued if m.status == "pending"])
 
     async def _understand(self, session: engine.Session, inbound: InboundMessage) -> NluResult:
         """Her words through the NLU; never a command, a location or an attachment."""

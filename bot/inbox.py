@@ -6,13 +6,16 @@ button press, process the message, send the replies) after the acknowledgement.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from telegram import Update
 
 from bot.channels.telegram import group_refusal, read_update
+from bot.outages import log_failure
 from bot.ratelimit import Limit
 
 if TYPE_CHECKING:
@@ -76,7 +79,29 @@ async def after_ack(runtime: Runtime, accepted: Accepted) -> None:
         if accepted.message_id is not None:
             if await _over_the_limit(runtime, accepted.message_id):
                 return
-            await runtime.dialogue.process(accepted.message_id)
+            result = await runtime.dialogue.process(accepted.message_id)
+            # Her replies, sent at once by this worker; the outbox loop (of any
+            # worker) takes them if this one dies first.
+            await runtime.outbox.deliver(result.outbound)
     except Exception:  # the dispatch boundary: one failure must not stop the bot
         logger.exception("processing after acknowledgement failed (message %s)",
                          accepted.message_id)
+
+
+async def sweep(runtime: Runtime) -> None:
+    """Until cancelled: process the messages stored but not processed, at start and then
+    every INBOX_SWEEP_SECONDS those stored more than that long ago (a worker killed
+    after acknowledging one, an outage of the database or Redis). Safe with many
+    workers: a conversation another worker holds is left to it, and a message is
+    committed processed once at most (`DialogueManager.process`)."""
+    interval = runtime.settings.inbox_sweep_seconds
+    older_than = timedelta(0)  # at start: everything
+    while True:
+        try:
+            await runtime.dialogue.process_pending(older_than, wait=0)
+            older_than = timedelta(seconds=interval)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log_failure(logger, "inbox sweep", exc)
+        await asyncio.sleep(interval)

@@ -2,8 +2,8 @@
 
 A notice names a case and the queues it concerns, never her words or her address.
 `CaseNotifier` is the seam: `MemoryCaseNotifier` serves one process (the embedded
-default, tests); a Redis pub/sub notifier for many workers implements the same two
-methods. `publish` is synchronous and must not block: it is called from the database
+default, tests); `RedisCaseNotifier` (Redis pub/sub) serves many workers, with the same
+contract (tests/test_notify.py). `publish` is synchronous and must not block: it is called from the database
 session's after-commit hook (`publish_after_commit`), so a console never hears of a
 change it cannot read yet, and never of one that was rolled back.
 """
@@ -11,6 +11,7 @@ change it cannot read yet, and never of one that was rolled back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Iterable
@@ -18,6 +19,8 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
@@ -64,6 +67,8 @@ class CaseNotifier(Protocol):
 
     def subscribe(self) -> AbstractAsyncContextManager[CaseSubscription]: ...
 
+    async def aclose(self) -> None: ...
+
 
 class _QueueSubscription:
     def __init__(self) -> None:
@@ -107,6 +112,9 @@ class MemoryCaseNotifier:
     def subscribers(self) -> int:
         return len(self._subscribers)
 
+    async def aclose(self) -> None:
+        return None
+
 
 def publish_after_commit(db: AsyncSession, notifier: CaseNotifier,
                          notices: Iterable[CaseNotice]) -> None:
@@ -137,3 +145,105 @@ def _after_commit(session: Session) -> None:
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None and session.info.get(_PENDING_KEY):
         session.info[_PENDING_KEY] = []  # the outer transaction ended without a commit
+
+
+class RedisCaseNotifier:
+    """Notices across workers, through Redis pub/sub: every worker's consoles hear of a
+    change made on any worker.
+
+    `publish` queues the notice for one publishing task (it must not block); each
+    worker holds one subscription to the Redis channel, whatever the number of open
+    consoles, and fans what it hears out to them through a `MemoryCaseNotifier` (so a
+    slow console loses old notices, never blocks). If Redis goes away, notices sent
+    meanwhile are lost (they are hints: a console reloads its queue on the next one,
+    and on reconnection); both tasks reconnect by themselves."""
+
+    RECONNECT_DELAY = 0.5
+
+    def __init__(self, redis: Redis, channel: str = "amane:case-notices") -> None:
+        self._redis = redis
+        self._channel = channel
+        self._local = MemoryCaseNotifier()
+        self._outgoing: asyncio.Queue[CaseNotice] | None = None
+        self._publisher: asyncio.Task[None] | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
+
+    def publish(self, notice: CaseNotice) -> None:
+        if self._outgoing is None:
+            self._outgoing = asyncio.Queue(maxsize=10_000)
+            self._publisher = asyncio.get_running_loop().create_task(
+                self._publish_forever(self._outgoing), name="case notices to redis")
+        if self._outgoing.full():
+            logger.warning("case %s: notice dropped, Redis is not keeping up",
+                           notice.reference)
+            return
+        self._outgoing.put_nowait(notice)
+
+    async def _publish_forever(self, queue: asyncio.Queue[CaseNotice]) -> None:
+        while True:
+            notice = await queue.get()
+            try:
+                await self._redis.publish(self._channel, notice.to_json())
+            except (RedisError, OSError) as exc:
+                logger.warning("case %s: %s notice not published (%s)", notice.reference,
+                               notice.kind, type(exc).__name__)
+
+    async def _listen_forever(self) -> None:
+        while True:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self._channel)
+                self._listening.set()
+                while True:
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is not None and message.get("type") == "message":
+                        try:
+                            self._local.publish(CaseNotice.from_json(message["data"]))
+                        except (ValueError, KeyError, TypeError):
+                            logger.warning("an unreadable case notice was ignored")
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as exc:
+                self._listening.clear()
+                logger.warning("case notices: Redis subscription lost (%s); reconnecting",
+                               type(exc).__name__)
+                await asyncio.sleep(self.RECONNECT_DELAY)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+
+    @asynccontextmanager
+    async def _subscription(self) -> AsyncIterator[CaseSubscription]:
+        if self._listener is None:
+            self._listener = asyncio.get_running_loop().create_task(
+                self._listen_forever(), name="case notices from redis")
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._listening.wait(), timeout=5.0)
+        async with self._local.subscribe() as subscription:
+            yield subscription
+
+    def subscribe(self) -> AbstractAsyncContextManager[CaseSubscription]:
+        return self._subscription()
+
+    @property
+    def subscribers(self) -> int:
+        return self._local.subscribers
+
+    async def aclose(self) -> None:
+        """Send what is queued (briefly), then stop both tasks."""
+        if self._outgoing is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._drain(self._outgoing), timeout=1.0)
+        for task in (self._publisher, self._listener):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._publisher = self._listener = None
+        self._outgoing = None
+
+    @staticmethod
+    async def _drain(queue: asyncio.Queue[CaseNotice]) -> None:
+        while not queue.empty():
+            await asyncio.sleep(0.01)

@@ -17,9 +17,12 @@ import logging
 import random
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import case as sql_case
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from bot.channels.base import (
     OutboundMessage,
@@ -29,6 +32,7 @@ from bot.channels.base import (
     TransientSendError,
 )
 from bot.crypto import Cipher
+from bot.outages import is_outage, log_failure
 from bot.storage.models import Case, Contact, Message
 
 logger = logging.getLogger(__name__)
@@ -36,7 +40,9 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
 BASE_DELAY = 2.0
 MAX_DELAY = 15 * 60.0
-STALE_SENDING = timedelta(minutes=5)
+STALE_SENDING = timedelta(minutes=5)  # longer than any send takes (the HTTP timeout)
+# What became of one delivery attempt
+SENT, RETRY, FAILED, HELD, SKIPPED = "sent", "retry", "failed", "held", "skipped"
 FAREWELL = "farewell"  # kind of the quick-exit line: erased with her contact once sent
 TEMPLATE = "template"  # kind of the channel's approved template (window closed)
 # How far along a sent message is: a delivery report never moves it back.
@@ -44,6 +50,40 @@ DELIVERY_RANK = {"pending": 0, "held": 0, "sending": 1, "sent": 2, "delivered": 
                  "undelivered": 5, "failed": 5}
 REPORTED_STATUS = {"sent": "sent", "delivered": "delivered", "read": "read",
                    "failed": "failed", "undelivered": "undelivered", "canceled": "failed"}
+
+
+def _claim_statement(given: bool) -> Any:
+    """pending -> sending in one statement, for due messages (the loop) or given ones
+    and the due ones of the same women (`deliver(ids)`); PostgreSQL skips rows another
+    worker is claiming. Her messages go in order: one is not claimed while an earlier
+    one of hers is being sent, or waits for a retry. Built once: building it costs more
+    than running it."""
+    earlier = aliased(Message)
+    now = bindparam("now")
+    candidates = select(Message.id).where(Message.direction == "out",
+                                          Message.status == "pending")
+    if given:
+        ids = bindparam("ids", expanding=True)
+        theirs = select(Message.contact_id).where(Message.id.in_(ids))
+        candidates = candidates.where(or_(
+            Message.id.in_(ids),
+            and_(Message.next_attempt_at <= now, Message.contact_id.in_(theirs))))
+    else:
+        candidates = candidates.where(Message.next_attempt_at <= now)
+    behind = exists().where(
+        earlier.contact_id == Message.contact_id, earlier.direction == "out",
+        earlier.id < Message.id,
+        or_(earlier.status == "sending",
+            and_(earlier.status == "pending", earlier.next_attempt_at > now)))
+    candidates = (candidates.where(~behind).order_by(Message.id).limit(bindparam("limit"))
+                  .with_for_update(skip_locked=True))
+    return (update(Message).where(Message.id.in_(candidates), Message.status == "pending")
+            .values(status="sending", next_attempt_at=now, attempts=Message.attempts + 1)
+            .returning(Message.id, Message.contact_id))
+
+
+_CLAIM_DUE = _claim_statement(given=False)
+_CLAIM_GIVEN = _claim_statement(given=True)
 
 
 def backoff_delay(attempts: int, rng: random.Random | None = None) -> float:
@@ -65,11 +105,14 @@ def _aware(value: datetime | None) -> datetime | None:
 
 class Outbox:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], cipher: Cipher,
-                 senders: Mapping[str, OutboundSender]) -> None:
+                 senders: Mapping[str, OutboundSender], *,
+                 stale_sending: timedelta = STALE_SENDING, concurrency: int = 8) -> None:
         self._sessionmaker = sessionmaker
         self._cipher = cipher
         self._senders = dict(senders)
         self._wakeup = asyncio.Event()
+        self._stale = stale_sending
+        self._sending = asyncio.Semaphore(concurrency)
 
     def add_sender(self, sender: OutboundSender) -> None:
         self._senders[sender.channel] = sender
@@ -146,38 +189,59 @@ class Outbox:
             await db.delete(contact)
 
     async def deliver(self, message_ids: Sequence[int] | None = None, *, limit: int = 100) -> int:
-        """Send due messages (or the given ones). Returns how many were sent."""
-        now = _utcnow()
+        """Send due messages (or the given ones, due or not, and the due ones of the same
+        women). Returns how many were sent.
+
+        Messages are claimed in one statement (pending -> sending), so that no two
+        workers send one message; her messages go in order: one waits while an earlier
+        one of hers is being sent or waits for a retry. Different women's messages are
+        sent concurrently."""
+        claimed = await self._claim(message_ids, limit)
+        chains: dict[int | None, list[int]] = {}
+        for message_id, contact_id in claimed:
+            chains.setdefault(contact_id, []).append(message_id)
+        sent = await asyncio.gather(*(self._deliver_chain(ids) for ids in chains.values()))
+        return sum(sent)
+
+    async def _claim(self, message_ids: Sequence[int] | None,
+                     limit: int) -> list[tuple[int, int | None]]:
+        if message_ids is not None and not message_ids:
+            return []
+        statement = _CLAIM_GIVEN if message_ids is not None else _CLAIM_DUE
+        params: dict[str, object] = {"now": _utcnow(), "limit": limit}
+        if message_ids is not None:
+            params["ids"] = list(message_ids)
         async with self._sessionmaker() as db:
-            query = select(Message.id).where(Message.direction == "out",
-                                             Message.status == "pending")
-            if message_ids is not None:
-                query = query.where(Message.id.in_(list(message_ids)))
-            else:
-                query = query.where(Message.next_attempt_at <= now)
-            ids = list((await db.scalars(query.order_by(Message.id).limit(limit))).all())
+            rows = (await db.execute(statement, params,
+                                     execution_options={"synchronize_session": False})).all()
+            await db.commit()
+        return sorted((int(r[0]), r[1]) for r in rows)
+
+    async def _deliver_chain(self, message_ids: list[int]) -> int:
+        """Her claimed messages, one after the other (a retry's backoff then keeps the
+        later ones behind the earlier: see `_claim`)."""
         sent = 0
-        for message_id in ids:
-            if await self._deliver_one(message_id):
-                sent += 1
+        async with self._sending:
+            for message_id in message_ids:
+                try:
+                    if await self._deliver_one(message_id) == SENT:
+                        sent += 1
+                except Exception as exc:
+                    # Left 'sending': requeued after the stale delay.
+                    log = logger.warning if is_outage(exc) else logger.exception
+                    log("outbound message %s: delivery interrupted (%s)", message_id,
+                        type(exc).__name__)
         return sent
 
-    async def _claim(self, message_id: int) -> bool:
+    async def _deliver_one(self, message_id: int) -> str:
+        """Send one claimed message. The database is not held during the send."""
         async with self._sessionmaker() as db:
-            result = await db.execute(
-                update(Message).where(Message.id == message_id, Message.status == "pending")
-                .values(status="sending", next_attempt_at=_utcnow()))
-            await db.commit()
-            return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    async def _deliver_one(self, message_id: int) -> bool:
-        if not await self._claim(message_id):
-            return False  # another worker has it
-        async with self._sessionmaker() as db:
-            message = await db.get(Message, message_id)
-            if message is None:
-                return False
-            contact = await db.get(Contact, message.contact_id) if message.contact_id else None
+            found = (await db.execute(
+                select(Message, Contact).outerjoin(Contact, Contact.id == Message.contact_id)
+                .where(Message.id == message_id))).first()
+            if found is None or found[0].status != "sending":
+                return SKIPPED
+            message, contact = found
             sender = self._senders.get(message.channel)
             if contact is None or sender is None or message.body_enc is None:
                 message.status = "failed"
@@ -185,16 +249,17 @@ class Outbox:
                                       else f"channel '{message.channel}' is off")
                 await db.commit()
                 logger.warning("outbound message %s failed: %s", message_id, message.last_error)
-                return False
+                return FAILED
             hold = self._hold_reason(message, contact, sender)
             if hold is not None:
+                message.attempts -= 1  # not an attempt
                 message.status = "held"
                 message.last_error = hold
                 if contact.opted_out_at is None:
                     await self._send_template_once(db, message, contact)
                 await db.commit()
                 logger.info("outbound message %s held on %s", message_id, message.channel)
-                return False
+                return HELD
             buttons: tuple[ReplyButton, ...] = ()
             if message.payload_enc is not None:
                 payload = json.loads(self._cipher.decrypt(message.payload_enc))
@@ -205,40 +270,83 @@ class Outbox:
                 text=self._cipher.decrypt(message.body_enc), buttons=buttons,
                 kind="template" if message.kind == TEMPLATE else "text",
             )
-            message.attempts += 1
-            try:
-                result = await sender.send(outbound)
-            except PermanentSendError as exc:
+            attempts = message.attempts  # counted by the claim
+            farewell = message.kind == FAREWELL
+        try:
+            result = await sender.send(outbound)
+        except PermanentSendError as exc:
+            await self._record_failure(message_id, str(exc)[:200], permanent=True)
+            logger.warning("outbound message %s failed for good on %s", message_id,
+                           outbound.channel)
+            return FAILED
+        except (TransientSendError, OSError, asyncio.TimeoutError) as exc:
+            await self._record_failure(message_id, type(exc).__name__, permanent=False)
+            logger.info("outbound message %s attempt %d failed on %s", message_id,
+                        attempts, outbound.channel)
+            return RETRY
+        await self._record_sent(message_id, result.provider_message_id, farewell=farewell)
+        return SENT
+
+    async def _record_failure(self, message_id: int, error: str, *, permanent: bool) -> None:
+        async with self._sessionmaker() as db:
+            message = await db.get(Message, message_id)
+            if message is None:
+                return
+            contact = await db.get(Contact, message.contact_id) if message.contact_id else None
+            if not permanent and message.attempts < MAX_ATTEMPTS:
+                message.status = "pending"
+                message.next_attempt_at = _utcnow() + timedelta(
+                    seconds=backoff_delay(message.attempts))
+                message.last_error = error
+            else:
                 message.status = "failed"
-                message.last_error = str(exc)[:200]
-                logger.warning("outbound message %s failed for good on %s", message_id,
-                               message.channel)
-                if message.kind == FAREWELL:
+                message.last_error = (error if permanent
+                                      else f"gave up after {message.attempts} attempts")
+                if message.kind == FAREWELL and contact is not None:
                     await self._erase_farewell(db, message, contact)
-                await db.commit()
-                return False
-            except (TransientSendError, OSError, asyncio.TimeoutError) as exc:
-                if message.attempts >= MAX_ATTEMPTS:
-                    message.status = "failed"
-                    message.last_error = f"gave up after {message.attempts} attempts"
-                else:
-                    message.status = "pending"
-                    message.next_attempt_at = _utcnow() + timedelta(
-                        seconds=backoff_delay(message.attempts))
-                    message.last_error = type(exc).__name__
-                logger.info("outbound message %s attempt %d failed on %s; status %s",
-                            message_id, message.attempts, message.channel, message.status)
-                await db.commit()
-                return False
-            await db.refresh(message, ["status", "provider_message_id"])
-            if message.status == "sending":  # else a delivery report already came in
-                message.status = "sent"
-            message.processed_at = _utcnow()
-            message.provider_message_id = result.provider_message_id
-            if message.kind == FAREWELL:
-                await self._erase_farewell(db, message, contact)
             await db.commit()
-            return True
+
+    async def _record_sent(self, message_id: int, provider_message_id: str | None, *,
+                           farewell: bool = False) -> None:
+        """The provider took it: record that, retrying through a database outage (a
+        message left 'sending' would be sent again after the stale delay)."""
+        deadline = asyncio.get_running_loop().time() + self._stale.total_seconds() / 2
+        delay = 0.5
+        while True:
+            try:
+                async with self._sessionmaker() as db:
+                    if not farewell:  # one statement
+                        await db.execute(
+                            update(Message).where(Message.id == message_id).values(
+                                # else a delivery report came first
+                                status=sql_case((Message.status == "sending", "sent"),
+                                                else_=Message.status),
+                                processed_at=_utcnow(),
+                                provider_message_id=provider_message_id)
+                            .execution_options(synchronize_session=False))
+                        await db.commit()
+                        return
+                    message = await db.get(Message, message_id)
+                    if message is None:
+                        return
+                    if message.status == "sending":  # else a delivery report came first
+                        message.status = "sent"
+                    message.processed_at = _utcnow()
+                    message.provider_message_id = provider_message_id
+                    if message.kind == FAREWELL:
+                        contact = (await db.get(Contact, message.contact_id)
+                                   if message.contact_id else None)
+                        if contact is not None:
+                            await self._erase_farewell(db, message, contact)
+                    await db.commit()
+                    return
+            except Exception as exc:
+                if not is_outage(exc) or asyncio.get_running_loop().time() > deadline:
+                    raise
+                logger.warning("outbound message %s sent, not yet recorded (%s); retrying",
+                               message_id, type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def record_delivery(self, channels: Sequence[str], provider_message_id: str,
                               reported: str, error_code: str | None = None,
@@ -271,11 +379,14 @@ class Outbox:
             return True
 
     async def requeue_stale(self) -> int:
-        """Messages left 'sending' by a worker that died go back to the queue."""
+        """Messages left 'sending' by a worker that died go back to the queue (README,
+        "Nothing lost, nothing twice": the one case where she may get a message twice).
+        A Twilio message the provider did took is not among them: its status callback,
+        which carries our id, has marked it sent meanwhile."""
         async with self._sessionmaker() as db:
             result = await db.execute(
                 update(Message).where(Message.status == "sending",
-                                      Message.next_attempt_at < _utcnow() - STALE_SENDING)
+                                      Message.next_attempt_at < _utcnow() - self._stale)
                 .values(status="pending"))
             await db.commit()
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -288,8 +399,8 @@ class Outbox:
                 await self.deliver()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.exception("outbox pass failed; retrying")
+            except Exception as exc:
+                log_failure(logger, "outbox pass", exc)
             self._wakeup.clear()
             try:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=interval)

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from redis.asyncio import Redis
@@ -26,14 +27,14 @@ from bot.handoff.cases import CaseService
 from bot.handoff.directory import CenterDirectory
 from bot.handoff.sla import SlaMonitor, SlaPolicy
 from bot.handoff.transfers import TransferService
-from bot.inbox import accept_telegram, after_ack
+from bot.inbox import accept_telegram, after_ack, sweep
 from bot.intent_examples import IntentTrainer, LocalNluTrainer
 from bot.nlu.pipeline import LocalNlu
 from bot.nlu.places import Gazetteer, load_gazetteer
 from bot.nlu.rasa_http import RasaNlu
 from bot.nlu.result import NluBackend
 from bot.nlu.variety import choose_reply_variety
-from bot.notify import CaseNotifier, MemoryCaseNotifier
+from bot.notify import CaseNotifier, MemoryCaseNotifier, RedisCaseNotifier
 from bot.outbox import Outbox
 from bot.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from bot.retention import run_daily
@@ -82,8 +83,7 @@ class Runtime:
         processed (a crash), the SLA check, the refresh of published flows, the daily
         purge, and Telegram polling when asked for."""
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
-        self._tasks.append(asyncio.create_task(self.dialogue.process_pending(),
-                                               name="pending inbound"))
+        self._tasks.append(asyncio.create_task(sweep(self), name="inbox sweep"))
         self._tasks.append(asyncio.create_task(
             self.sla.run(self.settings.sla_check_seconds), name="sla"))
         self._tasks.append(asyncio.create_task(
@@ -119,6 +119,7 @@ class Runtime:
         await self.channels.aclose()
         if isinstance(self.nlu, RasaNlu):
             await self.nlu.aclose()
+        await self.notifier.aclose()
         await self.sessions.close()
         await self.db_engine.dispose()
 
@@ -133,15 +134,18 @@ def build_runtime(settings: Settings, *, senders: list[OutboundSender] | None = 
     sessions: SessionStore
     locks: ConversationLock
     rate_limiter: RateLimiter
+    notifier: CaseNotifier
     if settings.redis_url:
-        redis = Redis.from_url(settings.redis_url)
+        redis = Redis.from_url(settings.redis_url, health_check_interval=30)
         sessions = RedisSessionStore(redis)
         locks = RedisConversationLock(redis)
         rate_limiter = RedisRateLimiter(redis)
+        notifier = RedisCaseNotifier(redis)
     else:
         sessions = MemorySessionStore(snapshot=settings.var_dir / "sessions.snapshot")
         locks = MemoryConversationLock()
         rate_limiter = MemoryRateLimiter()
+        notifier = MemoryCaseNotifier()
 
     places = load_gazetteer(settings.data_dir / "geo")
     local_nlu = LocalNlu(settings.nlu_model_dir, data_dir=settings.effective_intents_dir,
@@ -157,8 +161,8 @@ def build_runtime(settings: Settings, *, senders: list[OutboundSender] | None = 
     channels = build_channels(settings)
     all_senders.extend(channels.senders)
     all_senders.extend(senders or [])
-    outbox = Outbox(sessionmaker, cipher, {s.channel: s for s in all_senders})
-    notifier = MemoryCaseNotifier()
+    outbox = Outbox(sessionmaker, cipher, {s.channel: s for s in all_senders},
+                    stale_sending=timedelta(seconds=settings.outbox_stale_seconds))
     cases = CaseService(cipher, directory, outbox, notifier)
     dialogue = DialogueManager(
         sessionmaker=sessionmaker, sessions=sessions, locks=locks, nlu=nlu, places=places,

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import os
 import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Protocol
 
-from pathlib import Path
-
 from redis.asyncio import Redis
+from redis.asyncio.lock import Lock as RedisLock
+from redis.exceptions import LockError, LockNotOwnedError, RedisError
 
 logger = logging.getLogger(__name__)
 
@@ -133,10 +135,31 @@ class RedisSessionStore:
         await self._redis.aclose()
 
 
-class ConversationLock(Protocol):
-    """Serialises the processing of one woman's messages."""
+class LockBusy(TimeoutError):
+    """Another task or worker holds her conversation (and we did not wait long enough)."""
 
-    def hold(self, key: str) -> AbstractAsyncContextManager[None]: ...
+
+class LockLost(Exception):
+    """The conversation lock expired while held (Redis unreachable for longer than its
+    timeout): another worker may hold it now, so the work in hand must not be committed."""
+
+
+class HeldLock(Protocol):
+    def ensure(self) -> None:
+        """Raise `LockLost` unless the lock is surely still ours."""
+
+
+class ConversationLock(Protocol):
+    """Serialises the processing of one woman's messages. `wait`: seconds to wait for
+    it (0: do not wait, raise `LockBusy` at once; None: the lock's default)."""
+
+    def hold(self, key: str, *, wait: float | None = None
+             ) -> AbstractAsyncContextManager[HeldLock]: ...
+
+
+class _AlwaysHeld:
+    def ensure(self) -> None:
+        return None
 
 
 class MemoryConversationLock:
@@ -146,24 +169,37 @@ class MemoryConversationLock:
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
 
-    def hold(self, key: str) -> AbstractAsyncContextManager[None]:
-        return _MemoryHeld(self, key)
+    def hold(self, key: str, *, wait: float | None = None
+             ) -> AbstractAsyncContextManager[HeldLock]:
+        return _MemoryHeld(self, key, wait)
 
 
-class _MemoryHeld(AbstractAsyncContextManager[None]):
-    def __init__(self, owner: MemoryConversationLock, key: str) -> None:
+class _MemoryHeld(AbstractAsyncContextManager[HeldLock]):
+    def __init__(self, owner: MemoryConversationLock, key: str, wait: float | None) -> None:
         self._owner = owner
         self._key = key
+        self._wait = wait
 
-    async def __aenter__(self) -> None:
+    async def __aenter__(self) -> HeldLock:
         owner = self._owner
         lock = owner._locks.setdefault(self._key, asyncio.Lock())
+        if self._wait is not None and self._wait <= 0 and lock.locked():
+            if not owner._users.get(self._key):
+                del owner._locks[self._key]
+            raise LockBusy("conversation busy")
         owner._users[self._key] = owner._users.get(self._key, 0) + 1
         try:
-            await lock.acquire()
+            if self._wait is None:
+                await lock.acquire()
+            else:
+                await asyncio.wait_for(lock.acquire(), timeout=max(self._wait, 0.001))
+        except asyncio.TimeoutError:
+            self._release_user()
+            raise LockBusy("conversation lock not acquired in time") from None
         except BaseException:
             self._release_user()
             raise
+        return _AlwaysHeld()
 
     async def __aexit__(self, *exc: object) -> None:  # type: ignore[override]
         self._owner._locks[self._key].release()
@@ -179,28 +215,93 @@ class _MemoryHeld(AbstractAsyncContextManager[None]):
 
 class RedisConversationLock:
     """A Redis lock per conversation, so that any worker can take any message and one
-    woman's messages are still processed one at a time."""
+    woman's messages are still processed one at a time, across workers.
 
-    def __init__(self, redis: Redis, prefix: str = "amane:lock:", timeout: float = 30.0,
-                 wait: float = 30.0) -> None:
+    The lock expires `timeout` seconds after it was last renewed, so that a worker that
+    dies (SIGKILL, power) does not block her for long; while held, a watchdog renews it
+    every `timeout / 3` seconds, however long the work takes. If it cannot be renewed
+    (Redis unreachable past the expiry, or the key gone after a Redis restart), the
+    holder learns it from `ensure()` before committing and gives up its work; the
+    database's conditional update of her message (see `DialogueManager`) stops a second
+    commit in any case."""
+
+    def __init__(self, redis: Redis, prefix: str = "amane:lock:", timeout: float = 10.0,
+                 wait: float = 30.0, poll: float = 0.02) -> None:
+        if wait <= timeout:
+            wait = timeout * 1.5  # long enough to outlast a dead holder's lock
         self._redis = redis
         self._prefix = prefix
         self._timeout = timeout
         self._wait = wait
+        self._poll = poll
 
-    def hold(self, key: str) -> AbstractAsyncContextManager[None]:
-        return _RedisHeld(self._redis.lock(self._prefix + key, timeout=self._timeout,
-                                           blocking_timeout=self._wait))
+    def hold(self, key: str, *, wait: float | None = None
+             ) -> AbstractAsyncContextManager[HeldLock]:
+        lock = self._redis.lock(self._prefix + key, timeout=self._timeout, sleep=self._poll,
+                                thread_local=False)
+        return _RedisHeld(lock, self._timeout, self._wait if wait is None else wait)
 
 
-class _RedisHeld(AbstractAsyncContextManager[None]):
-    def __init__(self, lock: object) -> None:
+class _RedisHeld(AbstractAsyncContextManager[HeldLock]):
+    # Renewals are trusted until this long before the computed expiry, for clock skew
+    # between this process and Redis and the time a commit takes.
+    MARGIN = 0.25
+
+    def __init__(self, lock: RedisLock, timeout: float, wait: float) -> None:
         self._lock = lock
+        self._timeout = timeout
+        self._wait = wait
+        self._expires = 0.0
+        self._lost = False
+        self._watchdog: asyncio.Task[None] | None = None
 
-    async def __aenter__(self) -> None:
-        acquired = await self._lock.acquire()  # type: ignore[attr-defined]
-        if not acquired:
-            raise TimeoutError("conversation lock not acquired in time")
+    async def __aenter__(self) -> HeldLock:
+        deadline = time.monotonic() + self._wait
+        while True:
+            attempt = time.monotonic()
+            if await self._lock.acquire(blocking=False):
+                break
+            if attempt >= deadline:
+                raise LockBusy("conversation lock not acquired in time")
+            await asyncio.sleep(self._lock.sleep)
+        # Counted from before the successful request: the lock cannot outlive this.
+        self._expires = attempt + self._timeout
+        self._watchdog = asyncio.create_task(self._renew(), name="conversation lock renewal")
+        return self
+
+    def ensure(self) -> None:
+        if self._lost or time.monotonic() >= self._expires - self._timeout * self.MARGIN:
+            self._lost = True
+            raise LockLost("conversation lock expired while held")
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(self._timeout / 3)
+            started = time.monotonic()
+            try:
+                await self._lock.reacquire()
+            except LockNotOwnedError:
+                self._lost = True
+                logger.warning("conversation lock lost (expired or Redis restarted)")
+                return
+            except (RedisError, OSError):
+                if time.monotonic() >= self._expires:
+                    self._lost = True
+                    return
+                continue  # Redis hiccup: try again before the lock expires
+            self._expires = started + self._timeout
 
     async def __aexit__(self, *exc: object) -> None:  # type: ignore[override]
-        await self._lock.release()  # type: ignore[attr-defined]
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
+        if self._lost:
+            return  # not ours any more: releasing could free another worker's lock
+        try:
+            await self._lock.release()
+        except LockError:
+            pass  # expired meanwhile
+        except (RedisError, OSError) as exc:
+            # It expires by itself within the timeout.
+            logger.warning("conversation lock not released (%s)", type(exc).__name__)

@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     sla_center_hops: int = Field(default=1, ge=0)  # centers tried before the national queue
     sla_check_seconds: int = Field(default=60, ge=1)  # how often the SLA check runs
     flow_refresh_seconds: int = Field(default=30, ge=1)  # how often published flows reload
+
+    # Many workers (issue 8): messages stored but not processed this long ago (a worker
+    # died, an outage) are processed by the inbox sweep, which runs this often; a
+    # message left 'sending' this long by a dead worker is sent again.
+    inbox_sweep_seconds: float = Field(default=5.0, gt=0)
+    outbox_stale_seconds: int = Field(default=300, ge=30)
     intents_dir: Path | None = None  # default: data_dir/intents (Rasa NLU YAML)
 
     # Language understanding

@@ -128,3 +128,23 @@ def test_nlu_export_rasa(env: dict[str, str], tmp_path: Path) -> None:
     nlu = yaml.safe_load((out / "data" / "nlu.yml").read_text(encoding="utf-8"))
     assert nlu["version"] == "3.1"
     assert {item["intent"] for item in nlu["nlu"]} >= {"need_legal", "emergency", "greet"}
+def test_serve_with_several_workers_needs_postgres_and_redis(env: dict[str, str]) -> None:
+    result = run(env, "serve", "--workers", "2")
+    assert result.returncode == 2
+    assert "--workers 2 needs" in result.stderr
+    assert "DATABASE_URL" in result.stderr and "REDIS_URL" in result.stderr
+
+
+def test_workers_refusal_names_what_is_missing() -> None:
+    from bot.cli import workers_refusal
+    from bot.settings import Settings
+
+    scaled = Settings(database_url="postgresql+asyncpg://a@b/c", redis_url="redis://r:6379/0")
+    assert workers_refusal(scaled, 4, telegram_polling=False) is None
+    assert workers_refusal(scaled, 1, telegram_polling=True) is None
+    polling = workers_refusal(scaled, 2, telegram_polling=True)
+    assert polling is not None and "--telegram-polling" in polling
+    no_redis = workers_refusal(Settings(database_url="postgresql+asyncpg://a@b/c",
+                                        redis_url=""), 2, False)
+    assert no_redis is not None and "REDIS_URL" in no_redis and "DATABASE_URL" not in no_redis
+    assert workers_refusal(scaled, 0, False) == "--workers must be at least 1"

@@ -1,13 +1,24 @@
-"""Case notices: published after the commit, never after a rollback."""
+"""Case notices: published after the commit, never after a rollback. Contract tests: the
+in-process notifier and the Redis pub/sub one (many workers) behave the same."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import pytest
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from bot.notify import CaseNotice, MemoryCaseNotifier, publish_after_commit
+from bot.notify import CaseNotice, MemoryCaseNotifier, RedisCaseNotifier, publish_after_commit
 from bot.storage.models import Base
+from tests.conftest import TEST_REDIS_URL
+
+# How long a notice may take to arrive (through Redis), and how long silence is awaited.
+ARRIVAL = 2.0
+SILENCE = 0.3
 
 
 async def _maker(tmp_path: Path) -> async_sessionmaker:  # type: ignore[type-arg]
@@ -17,37 +28,93 @@ async def _maker(tmp_path: Path) -> async_sessionmaker:  # type: ignore[type-arg
     return async_sessionmaker(engine)
 
 
-async def test_published_only_once_committed(tmp_path: Path) -> None:
+def _params() -> list[Any]:
+    return [pytest.param("memory", id="memory"),
+            pytest.param("redis", id="redis", marks=[pytest.mark.redis, pytest.mark.skipif(
+                not TEST_REDIS_URL, reason="TEST_REDIS_URL is not set")])]
+
+
+@pytest.fixture(params=_params())
+async def notifiers(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Any, Any]]:
+    """Two notifiers as two workers see them (the same one, in process)."""
+    if request.param == "memory":
+        notifier = MemoryCaseNotifier()
+        yield notifier, notifier
+        return
+    clients = [Redis.from_url(TEST_REDIS_URL) for _ in range(2)]
+    channel = f"test:notices:{id(clients)}"
+    first, second = (RedisCaseNotifier(c, channel=channel) for c in clients)
+    yield first, second
+    for notifier, client in ((first, clients[0]), (second, clients[1])):
+        await notifier.aclose()
+        await client.aclose()
+
+
+async def test_published_only_once_committed(tmp_path: Path,
+                                             notifiers: tuple[Any, Any]) -> None:
     maker = await _maker(tmp_path)
-    notifier = MemoryCaseNotifier()
+    publisher, listener = notifiers
     notice = CaseNotice("created", "AM-AAAAAA", ("c1",))
-    async with notifier.subscribe() as subscription:
+    async with listener.subscribe() as subscription:
         async with maker() as db:
-            publish_after_commit(db, notifier, [notice])
-            assert await subscription.get(timeout=0.01) is None
+            publish_after_commit(db, publisher, [notice])
+            assert await subscription.get(timeout=SILENCE) is None
             await db.commit()
-        assert await subscription.get(timeout=0.01) == notice
+        assert await subscription.get(timeout=ARRIVAL) == notice
         async with maker() as db:
-            publish_after_commit(db, notifier, [notice])
+            publish_after_commit(db, publisher, [notice])
             await db.rollback()
             await db.commit()
-        assert await subscription.get(timeout=0.01) is None
+        assert await subscription.get(timeout=SILENCE) is None
     await maker.kw["bind"].dispose()
 
 
-def test_a_slow_console_loses_old_notices_but_never_blocks() -> None:
-    notifier = MemoryCaseNotifier()
+async def test_a_slow_console_loses_old_notices_but_never_blocks(
+        notifiers: tuple[Any, Any]) -> None:
+    publisher, listener = notifiers
+    async with listener.subscribe() as subscription:
+        for index in range(300):
+            publisher.publish(CaseNotice("message", f"AM-{index:06d}", (None,)))
+        await asyncio.sleep(SILENCE)  # all 300 arrive; the first 44 are dropped
+        for _ in range(int(ARRIVAL / 0.05)):
+            first = await subscription.get(timeout=0.05)
+            if first is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert first is not None and first.reference == "AM-000044"
 
-    async def run() -> None:
+
+async def test_every_subscriber_hears_every_notice_in_order(
+        notifiers: tuple[Any, Any]) -> None:
+    publisher, listener = notifiers
+    async with listener.subscribe() as one, publisher.subscribe() as two:
+        for index in range(5):
+            publisher.publish(CaseNotice("claimed", f"AM-{index:06d}", ("c1",)))
+        for subscription in (one, two):
+            heard = [await subscription.get(timeout=ARRIVAL) for _ in range(5)]
+            assert [n.reference for n in heard if n is not None] == \
+                [f"AM-{i:06d}" for i in range(5)]
+
+
+async def test_redis_notices_resume_after_a_redis_disconnection() -> None:
+    if not TEST_REDIS_URL:
+        pytest.skip("TEST_REDIS_URL is not set")
+    client = Redis.from_url(TEST_REDIS_URL)
+    notifier = RedisCaseNotifier(client, channel="test:notices:resume")
+    try:
         async with notifier.subscribe() as subscription:
-            for index in range(300):
-                notifier.publish(CaseNotice("message", f"AM-{index:06d}", (None,)))
-            first = await subscription.get(timeout=0.01)
-            assert first is not None and first.reference == "AM-000044"
-
-    import asyncio
-
-    asyncio.run(run())
+            # Cut this worker's connections, as a Redis restart would.
+            await client.client_kill_filter(_type="pubsub", skipme=False)
+            notice = CaseNotice("urgent", "AM-BBBBBB", ("c2",), urgent=True)
+            for _ in range(40):  # until the subscription is back
+                notifier.publish(notice)
+                if await subscription.get(timeout=0.25) == notice:
+                    break
+            else:
+                pytest.fail("no notice after the reconnection")
+    finally:
+        await notifier.aclose()
+        await client.aclose()
 
 
 def test_notice_round_trip_and_scope() -> None:

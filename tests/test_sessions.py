@@ -155,3 +155,62 @@ async def test_a_corrupt_snapshot_is_ignored(tmp_path: Path) -> None:
     path.write_text("{not json", encoding="utf-8")
     store = MemorySessionStore(snapshot=path)
     assert await store.load("anything") is None
+
+
+async def test_lock_without_waiting_says_busy(backend: tuple[Any, Any, str]) -> None:
+    from bot.sessions import LockBusy
+
+    _, locks, _ = backend
+    async with locks.hold("busy"):
+        with pytest.raises(LockBusy):
+            async with locks.hold("busy", wait=0):
+                pass
+    async with locks.hold("busy", wait=0) as held:  # free again
+        held.ensure()
+
+
+@pytest.fixture
+async def short_redis_locks() -> AsyncIterator[tuple[Redis, RedisConversationLock]]:
+    """Redis locks that expire after 0.6 s unless renewed."""
+    if not TEST_REDIS_URL:
+        pytest.skip("TEST_REDIS_URL is not set")
+    redis = Redis.from_url(TEST_REDIS_URL)
+    await redis.flushdb()
+    yield redis, RedisConversationLock(redis, prefix="test:lock:", timeout=0.6, wait=1.0)
+    await redis.flushdb()
+    await redis.aclose()
+
+
+@pytest.mark.redis
+async def test_redis_lock_is_renewed_while_held_and_expires_when_its_holder_dies(
+        short_redis_locks: tuple[Redis, RedisConversationLock]) -> None:
+    from bot.sessions import LockBusy
+
+    redis, locks = short_redis_locks
+    async with locks.hold("her") as held:
+        await asyncio.sleep(1.5)  # well past the timeout: the watchdog renews it
+        held.ensure()
+        with pytest.raises(LockBusy):
+            async with locks.hold("her", wait=0):
+                pass
+    # A holder that dies never releases: the lock expires after its timeout.
+    dead = redis.lock("test:lock:gone", timeout=0.6)
+    assert await dead.acquire()
+    async with locks.hold("gone", wait=2.0) as held:
+        held.ensure()
+
+
+@pytest.mark.redis
+async def test_a_lost_redis_lock_is_noticed_before_committing(
+        short_redis_locks: tuple[Redis, RedisConversationLock]) -> None:
+    from bot.sessions import LockLost
+
+    redis, locks = short_redis_locks
+    async with locks.hold("her") as held:
+        await redis.flushdb()  # as a Redis restart without persistence would
+        async with locks.hold("her", wait=0):  # another worker takes it
+            await asyncio.sleep(0.4)  # the watchdog finds it is not ours
+            with pytest.raises(LockLost):
+                held.ensure()
+    # The first holder's exit did not free the second holder's lock: nothing left.
+    assert await redis.keys("test:lock:*") == []

@@ -36,7 +36,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
     else:
-        kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        # No ping before each checkout (a round trip per transaction): after a database
+        # restart the first statement on a dead connection fails as an outage (retried:
+        # the webhook answers 503, the inbox sweep reprocesses) and SQLAlchemy then
+        # replaces every pooled connection at once.
+        kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=False, pool_recycle=1800)
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

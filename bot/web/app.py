@@ -6,8 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
 
-from bot.runtime import Runtime
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings
 from bot.web import api, nlu_api, simulator, stats_api, webhooks
 from bot.web.console import install_console
 from bot.web.console.auth import require_console_account
@@ -46,6 +49,25 @@ def create_app(runtime: Runtime, *, background: bool = True,
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.get("/readyz", tags=["ops"], summary="Ready to take messages: database and Redis")
+    async def readyz() -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            async with runtime.db_engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # any failure means: not ready
+            checks["database"] = type(exc).__name__
+        if runtime.redis is not None:
+            try:
+                await runtime.redis.ping()
+                checks["redis"] = "ok"
+            except Exception as exc:
+                checks["redis"] = type(exc).__name__
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse({"status": "ok" if ready else "unavailable", **checks},
+                            status_code=200 if ready else 503)
+
     if runtime.settings.simulator_enabled:
         app.include_router(simulator.router)
     else:
@@ -58,3 +80,14 @@ def create_app(runtime: Runtime, *, background: bool = True,
                                   geo_dir=runtime.settings.data_dir / "geo"))
     install_console(app)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app a uvicorn worker process builds for itself (`uvicorn --factory
+    bot.web.app:create_app_from_env`, as `run_bot.py serve --workers N` does): settings
+    from the environment, one runtime per worker."""
+    from bot.logs import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    return create_app(build_runtime(settings))

@@ -10,7 +10,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bot.outages import is_outage
+
 logger = logging.getLogger(__name__)
+
+OUTAGE_RETRY_AFTER = "5"  # seconds
 
 
 def _describe(errors: list[dict[str, object]]) -> list[str]:
@@ -41,5 +45,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_outage(exc):
+            # The database (or Redis) is unreachable: nothing was stored. 503 asks the
+            # provider (and any client) to send it again later.
+            logger.warning("%s %s: service unavailable (%s)", request.method,
+                           request.url.path, type(exc).__name__)
+            return JSONResponse({"error": "temporarily unavailable, try again"},
+                                status_code=503, headers={"Retry-After": OUTAGE_RETRY_AFTER})
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
         return JSONResponse({"error": "internal error"}, status_code=500)

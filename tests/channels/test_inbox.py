@@ -52,3 +52,85 @@ async def test_a_failure_while_processing_is_recorded_and_she_gets_an_apology(
         assert row is not None and row.status == "failed"
         assert await db.scalar(select(Message.status).where(Message.direction == "out")) \
             == "sent"
+
+
+async def test_the_sweep_leaves_fresh_messages_to_the_worker_that_took_them(
+        runtime: Runtime, telegram_api: FakeTelegram) -> None:
+    from datetime import timedelta
+
+    stored = await runtime.dialogue.accept(InboundMessage(
+        channel="telegram", address="5550002", text="salam", provider_message_id="21"))
+    assert stored is not None
+    assert await runtime.dialogue.process_pending(timedelta(seconds=60), wait=0) == 0
+    assert await runtime.dialogue.process_pending(timedelta(0), wait=0) == 1
+    async with runtime.sessionmaker() as db:
+        row = await db.get(Message, stored)
+        assert row is not None and row.status == "processed"
+
+
+async def test_an_outage_while_processing_leaves_her_messages_waiting_in_order(
+        runtime: Runtime, telegram_api: FakeTelegram, monkeypatch: pytest.MonkeyPatch) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    ids = []
+    for update_id, text in ((31, "salam"), (32, "1")):
+        stored = await runtime.dialogue.accept(InboundMessage(
+            channel="telegram", address="5550003", text=text,
+            provider_message_id=str(update_id)))
+        assert stored is not None
+        ids.append(stored)
+    real_load = runtime.sessions.load
+
+    async def unreachable(key: str) -> Any:
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(runtime.sessions, "load", unreachable)
+    await runtime.dialogue.process(ids[1])  # no apology, nothing marked failed
+    async with runtime.sessionmaker() as db:
+        rows = [await db.get(Message, i) for i in ids]
+        assert [r.status for r in rows if r is not None] == ["received", "received"]
+        assert await db.scalar(select(Message.id).where(Message.direction == "out")) is None
+    monkeypatch.setattr(runtime.sessions, "load", real_load)  # Redis is back
+    assert await runtime.dialogue.process_pending(wait=0) == 2
+    await runtime.outbox.deliver()
+    flow = runtime.flows.get("intake")
+    assert [m["text"] for m in telegram_api.sent_messages()] == [
+        flow.text("greeting", "ary_latn"), flow.text("ask_safe", "ary_latn"),
+        flow.text("ask_consent", "ary_latn")]
+
+
+async def test_two_workers_sweeping_at_once_process_each_message_once(
+        runtime: Runtime, telegram_api: FakeTelegram) -> None:
+    """Two runtimes over one PostgreSQL and one Redis, as two workers."""
+    import asyncio
+
+    from bot.runtime import build_runtime
+
+    if runtime.redis is None:
+        pytest.skip("many workers run on PostgreSQL and Redis only")
+    other = build_runtime(runtime.settings)
+    try:
+        for woman in range(10):
+            for step, text in enumerate(("salam", "1", "1")):
+                assert await runtime.dialogue.accept(InboundMessage(
+                    channel="telegram", address=f"55510{woman:02d}", text=text,
+                    provider_message_id=f"4{woman:02d}{step}")) is not None
+        swept = await asyncio.gather(runtime.dialogue.process_pending(wait=0),
+                                     other.dialogue.process_pending(wait=0),
+                                     runtime.dialogue.process_pending(wait=None),
+                                     other.dialogue.process_pending(wait=None))
+        assert sum(swept) >= 30
+        await asyncio.gather(runtime.outbox.deliver(), other.outbox.deliver())
+        async with runtime.sessionmaker() as db:
+            statuses = (await db.scalars(select(Message.status).where(
+                Message.direction == "in"))).all()
+        assert sorted(statuses) == ["processed"] * 30
+        sent = telegram_api.sent_messages()
+        flow = runtime.flows.get("intake")
+        for woman in range(10):
+            mine = [m["text"] for m in sent if str(m["chat_id"]) == f"55510{woman:02d}"]
+            assert mine == [flow.text("greeting", "ary_latn"), flow.text("ask_safe", "ary_latn"),
+                            flow.text("ask_consent", "ary_latn"),
+                            flow.text("ask_needs", "ary_latn")], mine
+    finally:
+        await other.close()

@@ -103,15 +103,8 @@ async def test_a_typed_answer_selects_the_right_choice(
     assert replies[-1]["text"] == flow.text("ask_town", variety), her.transcript
     async with runtime.sessionmaker() as db:
         assert await db.scalar(select(Case)) is None
-    from bot.flows.engine import Session
-
-    key = runtime.dialogue.conversation_key("simulator", her.sender)
-    raw = await runtime.sessions.load(key)
-    assert raw is not None
-    import json
-
-    session = Session.from_dict(json.loads(runtime.cipher.decrypt(raw)))
-    assert need in session.slots["needs"]
+    session = await runtime.dialogue.current_session("simulator", her.sender)
+    assert session is not None and need in session.slots["needs"]
 
 
 DANGER = {
