@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import os
 import re
-import statistics
 import sys
 import tempfile
 import time

@@ -35,26 +35,20 @@ def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 # --- centers -------------------------------------------------------------------------
 
 
-def _known_provinces(settings: Settings) -> dict[str, str]:
-    import csv
-
-    with open(settings.data_dir / "geo" / "provinces.csv", encoding="utf-8") as handle:
-        return {row["id"]: row["region_id"] for row in csv.DictReader(handle)}
-
-
 async def _centers_import(settings: Settings, path: Path, if_empty: bool) -> int:
     from bot import audit
     from bot.handoff.directory import (
         DirectoryError,
         count_centers,
         import_centers,
+        known_provinces,
         parse_centers_csv,
     )
     from bot.storage.database import create_engine, create_sessionmaker
 
     try:
         rows = parse_centers_csv(path.read_text(encoding="utf-8"),
-                                 known_provinces=_known_provinces(settings))
+                                 known_provinces=known_provinces(settings.data_dir / "geo"))
     except (OSError, UnicodeDecodeError) as exc:
         print(f"cannot read {path}: {exc}", file=sys.stderr)
         return 2
@@ -105,6 +99,14 @@ async def _centers_export(settings: Settings, out: Path | None) -> int:
 # --- users -----------------------------------------------------------------------------
 
 
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("password: ")
+    return sys.stdin.readline().rstrip("\n")
+
+
 async def _users_add(settings: Settings, args: argparse.Namespace) -> int:
     from bot import audit
     from bot.accounts import AccountError, create_account
@@ -115,8 +117,8 @@ async def _users_add(settings: Settings, args: argparse.Namespace) -> int:
         async with create_sessionmaker(engine)() as db:
             try:
                 account = await create_account(db, username=args.username,
-                                               password=args.password, role=args.role,
-                                               center_id=args.center)
+                                               password=args.password or _read_password(),
+                                               role=args.role, center_id=args.center)
             except AccountError as exc:
                 print(f"cannot add user: {exc}", file=sys.stderr)
                 return 2
@@ -194,7 +196,7 @@ async def _purge(settings: Settings, retention_days: int | None) -> int:
     from bot.retention import purge
     from bot.storage.database import create_engine, create_sessionmaker
 
-    days = retention_days or settings.retention_days
+    days = settings.retention_days if retention_days is None else retention_days
     engine = create_engine(settings.effective_database_url)
     try:
         async with create_sessionmaker(engine)() as db:
@@ -482,7 +484,9 @@ def build_parser() -> argparse.ArgumentParser:
     users_sub = users.add_subparsers(dest="users_command", required=True)
     add = users_sub.add_parser("add", help="add a counselor, admin or analyst")
     add.add_argument("--username", required=True)
-    add.add_argument("--password", required=True)
+    add.add_argument("--password", default=None,
+                     help="better left out: it is then asked for (or read from stdin), "
+                     "and stays out of the shell history and the process list")
     add.add_argument("--role", required=True, choices=["counselor", "admin", "analyst"])
     add.add_argument("--center", default=None, help="center id (required for a counselor)")
     add.set_defaults(func=lambda s, a: asyncio.run(_users_add(s, a)))

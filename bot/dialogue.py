@@ -270,7 +270,18 @@ class DialogueManager:
             message_id = await self._store(key, inbound)
             if message_id is None:
                 return HandleResult(duplicate=True)
-            result = await self._process_locked(key, message_id, inline, held)
+            try:
+                result = await self._process_locked(key, message_id, inline, held)
+            except Exception as exc:
+                if is_outage(exc):
+                    raise  # stored, left for the inbox sweep; the caller says "later"
+                # The dispatch boundary: her message is marked failed (never replayed
+                # against a later state of her conversation) and she gets an apology.
+                logger.exception("inbound message %s failed on %s", message_id,
+                                 inbound.channel)
+                await self._rewind(key, message_id)
+                text = await self._fail(message_id, inline=inline)
+                return HandleResult(replies=[BotReply(text)] if text else [])
         if not inline:
             self._outbox.wake()
         return result or HandleResult()
@@ -383,19 +394,28 @@ class DialogueManager:
             contact = await db.get(Contact, row.contact_id) if row and row.contact_id else None
             return contact.address_hash if contact is not None else None
 
-    async def set_aside(self, message_id: int, *, say_so: bool) -> None:
-        """She wrote more than the rate limit allows: her message is kept (a counselor
-        sees it on her case) but not run through the flow; `say_so` (once per window):
-        a polite line asks her to wait."""
+    async def set_aside(self, message_id: int, *, say_so: bool) -> bool:
+        """She wrote more than the rate limit allows: her message is kept, on her case if
+        she has one, but not run through the flow; `say_so` (once per window): a polite
+        line asks her to wait. A message about danger is never set aside: returns False,
+        and the caller processes it as usual."""
         async with self._sessionmaker() as db:
-            row = await db.get(Message, message_id)
+            row = await db.get(Message, message_id, with_for_update=True)
             if row is None or row.contact_id is None or row.status != "received":
-                return
+                return True
+            text = self._cipher.decrypt_optional(row.body_enc) or ""
+            if text.strip():
+                read = await self._nlu.parse(text)
+                if read.urgent or read.intent == "emergency":
+                    return False
+            contact = await db.get(Contact, row.contact_id)
+            assert contact is not None
+            case = await self._open_case(db, contact, None)
             row.status = "processed"
             row.processed_at = datetime.now(timezone.utc)
             row.last_error = "rate limited"
-            contact = await db.get(Contact, row.contact_id)
-            if say_so and contact is not None:
+            row.case_id = case.id if case is not None else None
+            if say_so:
                 session = await self._load_session(contact.address_hash)
                 variety = session.language if session is not None else None
                 self._outbox.enqueue(db, contact_id=row.contact_id, channel=row.channel,
@@ -404,21 +424,29 @@ class DialogueManager:
             await db.commit()
         if say_so:
             self._outbox.wake()
+        return True
 
-    async def _fail(self, message_id: int) -> None:
-        """Processing failed: mark her message, keep her session, apologise."""
+    async def _fail(self, message_id: int, *, inline: bool = False) -> str | None:
+        """Processing failed: mark her message, keep her session, apologise (through the
+        outbox, or returned when the answer carries the replies). Returns the apology."""
         async with self._sessionmaker() as db:
             row = await db.get(Message, message_id, with_for_update=True)
             if row is None or row.contact_id is None or row.status != "received":
-                return
+                return None
             row.status = "failed"
             row.last_error = "processing failed"
+            contact = await db.get(Contact, row.contact_id)
+            session = await self._load_session(contact.address_hash) if contact else None
             case = await db.get(Case, row.case_id) if row.case_id else None
-            variety = case.language if case is not None and case.language in VARIETIES else None
+            variety = session.language if session is not None else (
+                case.language if case is not None and case.language in VARIETIES else None)
+            text = apology(variety)  # type: ignore[arg-type]
             self._outbox.enqueue(db, contact_id=row.contact_id, channel=row.channel,
-                                 text=apology(variety), sender="bot", case_id=row.case_id,
-                                 conversation_id=row.conversation_id)
+                                 text=text, sender="bot", case_id=row.case_id,
+                                 conversation_id=row.conversation_id,
+                                 status="inline" if inline else "pending")
             await db.commit()
+            return text
 
     async def _process_locked(self, key: str, message_id: int, inline: bool,
                               held: HeldLock | None = None) -> HandleResult | None:
@@ -460,8 +488,10 @@ class DialogueManager:
                     outcome = await self._flow_mode(db, session, contact, result, inbound)
             session, replies = outcome.session, outcome.replies
             enqueued: list[Message] = []
+            if outcome.erased:
+                await self._cases.erase_her(db, contact, up_to=message_id)
             if outcome.erased and inline:
-                await db.delete(contact)  # the last line travels in the answer
+                await self._delete_if_empty(db, contact)  # the last line goes inline
             else:
                 enqueued = [self._outbox.enqueue(
                     db, contact_id=contact.id, channel=inbound.channel, text=reply.text,
@@ -482,12 +512,15 @@ class DialogueManager:
                     if message is not None:
                         await db.delete(message)
                 elif outcome.wipe:
-                    # Her last line, when nothing else of hers is kept, goes once it is sent.
-                    keep = [] if inline else [m for m in enqueued if m.case_id is None]
+                    # Her last line goes once it is sent (even if she has just opted out:
+                    # it is the answer to her STOP), and nothing of an unfinished
+                    # conversation stays.
+                    keep = [] if inline else enqueued
                     for farewell in keep:
                         farewell.kind = FAREWELL
                     await db.flush()
-                    await self._forget_conversation(db, contact, keep)
+                    await self._forget_conversation(db, contact, keep, up_to=message_id,
+                                                    also=[] if keep else enqueued)
             forget = outcome.wipe or outcome.erased
             if held is not None:
                 held.ensure()
@@ -632,29 +665,41 @@ class DialogueManager:
                     await self._cases.update_from_intake(db, existing,
                                                          IntakeFacts.from_slots(event.slots))
             elif isinstance(event, engine.EraseRequested):
-                await self._cases.erase_her(db, contact)
-                host.clear()
-                erased = True
+                host.clear()  # the erasure itself is done by the caller (it knows up to
+                erased = True  # which of her messages)
             elif isinstance(event, engine.QuickExit):
                 wipe = True
         return _Outcome(session, replies, wipe=wipe and not erased, erased=erased)
 
     async def _forget_conversation(self, db: AsyncSession, contact: Contact,
-                                   keep: list[Message]) -> None:
+                                   keep: list[Message], *, up_to: int,
+                                   also: list[Message]) -> None:
         """After a quick exit, nothing of a conversation that did not become a case is
-        kept: its messages go, and her contact too if she has no case. `keep`: the last
-        line still to be sent; the outbox erases it, and her contact, once sent."""
+        kept: its messages up to the quick exit go, with `also` (the last line, when the
+        answer carries it), while anything she wrote after it is still to be read; her
+        contact goes too if nothing of hers is left. `keep`: the last line still to be
+        sent; the outbox erases it, and her contact, once sent."""
         kept = [m.id for m in keep]
-        query = delete(Message).where(Message.contact_id == contact.id,
-                                      Message.case_id.is_(None))
+        query = delete(Message).where(
+            Message.contact_id == contact.id, Message.case_id.is_(None),
+            (Message.id <= up_to) | Message.id.in_([m.id for m in also]))
         if kept:
             query = query.where(Message.id.not_in(kept))
         await db.execute(query)
+        if not kept:
+            await self._delete_if_empty(db, contact)
+
+    @staticmethod
+    async def _delete_if_empty(db: AsyncSession, contact: Contact) -> None:
+        """Her contact goes when no case and no message of hers is left."""
+        await db.flush()
         cases = await db.scalar(select(func.count()).select_from(Case)
                                 .where(Case.contact_id == contact.id))
-        if not cases and not kept:
+        messages = await db.scalar(select(func.count()).select_from(Message)
+                                   .where(Message.contact_id == contact.id))
+        if not cases and not messages:
             await db.delete(contact)
 
 
 def apology(variety: Variety | None) -> str:
-    return APOLOGY[variety or "ary"]
+    return APOLOGY[variety or DEFAULT_VARIETY]

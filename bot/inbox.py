@@ -16,7 +16,7 @@ from telegram import Update
 
 from bot.channels.telegram import group_refusal, read_update
 from bot.outages import log_failure
-from bot.ratelimit import Limit
+from bot.ratelimit import sender_verdict
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -57,12 +57,13 @@ async def _over_the_limit(runtime: Runtime, message_id: int) -> bool:
     key = await runtime.dialogue.sender_key(message_id)
     if key is None:
         return False
-    verdict = await runtime.rate_limiter.hit(
-        f"sender:{key}", Limit(runtime.settings.rate_limit_sender_per_minute, 60))
+    verdict = await sender_verdict(runtime.rate_limiter, key,
+                                   runtime.settings.rate_limit_sender_per_minute)
     if verdict.allowed:
         return False
+    if not await runtime.dialogue.set_aside(message_id, say_so=verdict.first_refusal):
+        return False  # danger: read and answered whatever the limit
     logger.info("sender %s over the rate limit; message %s set aside", key[:12], message_id)
-    await runtime.dialogue.set_aside(message_id, say_so=verdict.first_refusal)
     return True
 
 

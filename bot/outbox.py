@@ -227,10 +227,18 @@ class Outbox:
                     if await self._deliver_one(message_id) == SENT:
                         sent += 1
                 except Exception as exc:
-                    # Left 'sending': requeued after the stale delay.
-                    log = logger.warning if is_outage(exc) else logger.exception
-                    log("outbound message %s: delivery interrupted (%s)", message_id,
-                        type(exc).__name__)
+                    if is_outage(exc):
+                        # Left 'sending': requeued after the stale delay.
+                        logger.warning("outbound message %s: delivery interrupted (%s)",
+                                       message_id, type(exc).__name__)
+                        continue
+                    # A fault of ours (a sender's bug, an undecryptable row): retrying
+                    # would fail the same way, forever. It fails for good, on her case.
+                    logger.exception("outbound message %s could not be sent (%s)",
+                                     message_id, type(exc).__name__)
+                    await self._record_failure(message_id,
+                                               f"unexpected error: {type(exc).__name__}",
+                                               permanent=True)
         return sent
 
     async def _deliver_one(self, message_id: int) -> str:
@@ -383,11 +391,13 @@ class Outbox:
         "Nothing lost, nothing twice": the one case where she may get a message twice).
         A Twilio message the provider did took is not among them: its status callback,
         which carries our id, has marked it sent meanwhile."""
+        stale = (Message.status == "sending",
+                 Message.next_attempt_at < _utcnow() - self._stale)
         async with self._sessionmaker() as db:
-            result = await db.execute(
-                update(Message).where(Message.status == "sending",
-                                      Message.next_attempt_at < _utcnow() - self._stale)
-                .values(status="pending"))
+            await db.execute(update(Message).where(*stale, Message.attempts >= MAX_ATTEMPTS)
+                             .values(status="failed",
+                                     last_error="gave up: interrupted too many times"))
+            result = await db.execute(update(Message).where(*stale).values(status="pending"))
             await db.commit()
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

@@ -69,6 +69,12 @@ class RedisRateLimiter:
         return Verdict(int(count) <= limit.count, int(count) == limit.count + 1, retry_after)
 
 
+async def sender_verdict(limiter: RateLimiter, address_hash: str, per_minute: int) -> Verdict:
+    """One more message from the sender whose keyed address hash this is: the same key
+    on every channel's path (simulator, webhooks)."""
+    return await limiter.hit(f"sender:{address_hash}", Limit(per_minute, 60))
+
+
 SLOW_DOWN: dict[Variety, str] = {
     "ary": "كتبتي بزاف ف وقت قصير. تسناي دقيقة وعاودي كتبي.",
     "ary_latn": "Ktbti bzaf f w9t 9sir. Tsnay d9i9a o 3awdi ktbi.",

@@ -20,7 +20,8 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import audit
-from bot.storage.models import Case, Contact, Message
+from bot.handoff.cases import forget_free_text
+from bot.storage.models import Case, CaseNote, Contact, Message
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +45,11 @@ async def purge(db: AsyncSession, *, retention_days: int,
         Case.status == "closed", Case.closed_at < cutoff,
         (Case.contact_id.is_not(None)) | (Case.summary_enc.is_not(None))
         | (Case.safe_contact_enc.is_not(None))
-        | exists().where(Message.case_id == Case.id)))).all())
+        | exists().where(Message.case_id == Case.id)
+        | exists().where(CaseNote.case_id == Case.id)))).all())
     messages = 0
     if expired_ids:
+        await forget_free_text(db, expired_ids)
         result = await db.execute(delete(Message).where(Message.case_id.in_(expired_ids)))
         messages = int(result.rowcount or 0)  # type: ignore[attr-defined]
         await db.execute(update(Case).where(Case.id.in_(expired_ids)).values(

@@ -148,3 +148,13 @@ def test_workers_refusal_names_what_is_missing() -> None:
                                         redis_url=""), 2, False)
     assert no_redis is not None and "REDIS_URL" in no_redis and "DATABASE_URL" not in no_redis
     assert workers_refusal(scaled, 0, False) == "--workers must be at least 1"
+
+
+def test_users_add_reads_the_password_from_stdin(env: dict[str, str]) -> None:
+    run(env, "db", "upgrade")
+    done = run(env, "users", "add", "--username", "boss", "--role", "admin",
+               stdin="a long passphrase here\n")
+    assert done.returncode == 0, done.stderr
+    assert "a long passphrase" not in done.stdout + done.stderr
+    done = run(env, "users", "add", "--username", "b2", "--role", "admin", stdin="short\n")
+    assert done.returncode == 2 and "at least 10 characters" in done.stderr

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from bot.channels.base import InboundMessage
+from bot.dialogue import APOLOGY
 from bot.runtime import Runtime
 from bot.storage.models import AuditEvent, Case, Contact, Message
 from tests.support import Woman
@@ -101,3 +103,118 @@ async def test_danger_after_the_handoff_gives_the_numbers_and_marks_the_case_urg
     async with runtime.sessionmaker() as db:
         case = await db.scalar(select(Case))
         assert case is not None and case.urgent
+
+
+async def test_a_quick_exit_never_swallows_what_she_wrote_after_it(runtime: Runtime) -> None:
+    """She stops, then at once writes about danger: both are read, in order."""
+    address = "+212600000009"
+
+    async def stored(text: str, sid: str) -> int:
+        message_id = await runtime.dialogue.accept(InboundMessage(
+            channel="terminal", address=address, text=text, provider_message_id=sid))
+        assert message_id is not None
+        return message_id
+
+    await runtime.dialogue.process(await stored("salam", "1"))
+    await stored("safi", "2")
+    last = await stored("il est là avec un couteau il va me tuer", "3")
+    result = await runtime.dialogue.process(last)
+    flow = runtime.flows.get("intake")
+    texts = [r.text for r in result.replies]
+    assert texts[0] == flow.text("quick_exit_done", "ary_latn")
+    assert any("19" in t and "177" in t for t in texts[1:]), texts
+    async with runtime.sessionmaker() as db:
+        case = await db.scalar(select(Case))
+    assert case is not None and case.urgent
+
+
+async def test_over_the_rate_limit_danger_is_still_read_and_the_rest_goes_to_her_case(
+        client: httpx.AsyncClient, runtime: Runtime) -> None:
+    from bot.inbox import Accepted, after_ack
+
+    await Woman(client, "+212600000010").says_all(*INTAKE_FR)  # her case exists
+    runtime.settings = runtime.settings.model_copy(update={"rate_limit_sender_per_minute": 1})
+
+    async def send(text: str, sid: str) -> None:
+        message_id = await runtime.dialogue.accept(InboundMessage(
+            channel="simulator", address="+212600000010", text=text, provider_message_id=sid))
+        await after_ack(runtime, Accepted(message_id=message_id))
+
+    await send("j'ai une question", "a")  # within the limit
+    await send("et une autre", "b")  # over it: set aside, on her case
+    await send("il revient avec un couteau", "c")  # over it, but danger: read
+    async with runtime.sessionmaker() as db:
+        case = await db.scalar(select(Case))
+        assert case is not None and case.urgent
+        rows = (await db.scalars(select(Message).where(
+            Message.direction == "in", Message.provider_message_id.in_(("b", "c"))))).all()
+    assert {m.provider_message_id: (m.case_id, m.last_error) for m in rows} == {
+        "b": (case.id, "rate limited"), "c": (case.id, None)}
+
+
+async def test_a_failure_on_the_simulator_apologises_and_is_not_replayed(
+        client: httpx.AsyncClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    her = Woman(client)
+    await her.says("bonjour")
+    original = runtime.dialogue._flow_mode
+
+    async def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(runtime.dialogue, "_flow_mode", broken)
+    replies = await her.says("oui")
+    assert [r["text"] for r in replies] == [APOLOGY["fr"]]
+    monkeypatch.setattr(runtime.dialogue, "_flow_mode", original)
+    replies = await her.says("oui")  # she is still at the first question
+    assert replies[-1]["text"] == runtime.flows.get("intake").text("ask_consent", "fr")
+    assert await runtime.dialogue.process_pending() == 0  # nothing left to replay
+    async with runtime.sessionmaker() as db:
+        statuses = sorted((await db.scalars(select(Message.status).where(
+            Message.direction == "in"))).all())
+    assert statuses == ["failed", "processed", "processed"]
+
+
+async def test_erasure_removes_notes_and_transfer_reasons(client: httpx.AsyncClient,
+                                                          runtime: Runtime) -> None:
+    from bot.storage.models import CaseEvent, CaseNote
+
+    her = Woman(client)
+    await her.says_all(*INTAKE_FR)
+    async with runtime.sessionmaker() as db:
+        case = await db.scalar(select(Case))
+        assert case is not None
+        db.add(CaseNote(case_id=case.id, body_enc=runtime.cipher.encrypt("note")))
+        db.add(CaseEvent(case_id=case.id, kind="transferred", actor="x",
+                         reason_enc=runtime.cipher.encrypt("raison")))
+        await db.commit()
+    await her.says("effacez tout")
+    await her.says("Oui, tout effacer")
+    async with runtime.sessionmaker() as db:
+        assert (await db.scalars(select(CaseNote))).all() == []
+        events = (await db.scalars(select(CaseEvent))).all()
+    assert [e.reason_enc for e in events] == [None]
+
+
+async def test_a_transfer_stands_when_she_later_shares_her_location(
+        client: httpx.AsyncClient, runtime: Runtime) -> None:
+    from bot.web.app import create_app  # noqa: F401  (the API below is the app's)
+    from tests.support import add_account, login
+
+    replies = await Woman(client, "w9").says_all("il a un couteau il va me tuer")
+    reference = next(r["text"] for r in replies if "AM-" in r["text"])
+    reference = reference[reference.index("AM-"):reference.index("AM-") + 9]
+    await add_account(runtime, "boss", "admin")
+    auth = await login(client, "boss")
+    async with runtime.sessionmaker() as db:
+        case = await db.scalar(select(Case))
+        assert case is not None
+        case.consent = True
+        await db.commit()
+    moved = await client.post(f"/api/v1/cases/{reference}/transfer", headers=auth,
+                              json={"center_id": "sample-01051-emf", "reason": "proche"})
+    assert moved.status_code == 200, moved.text
+    await Woman(client, "w9").says("Tiznit")  # her town, after the transfer
+    async with runtime.sessionmaker() as db:
+        case = await db.scalar(select(Case))
+    assert case is not None and case.city == "Tiznit"
+    assert case.center_id == "sample-01051-emf"  # the counselor's transfer stands

@@ -32,7 +32,16 @@ from bot.types import INTENTS, VARIETIES, Variety
 # fills once the case exists.
 SLOT_PLACEHOLDERS = frozenset({"city", "needs"})
 HOST_PLACEHOLDERS = frozenset({"reference"})
-REQUIRED_TEXTS = ("not_understood",)
+# Texts Amane itself sends, outside any node: every flow it runs must have them.
+REQUIRED_TEXTS: dict[str, str] = {
+    "not_understood": "sent when an answer is not understood",
+    "emergency_numbers": "sent at once when she is in danger after her case exists",
+    "quick_exit_done": "sent when she stops after her case exists, or sends STOP",
+    "case_ack": "sent once when she writes after her case exists",
+    "received": "sent when she sends a voice note, a photo or a location",
+    "help": "sent when she asks for HELP",
+    "private_only": "sent to a group chat that adds the bot",
+}
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
@@ -309,10 +318,9 @@ def parse_flow(source: str, *, name_hint: str = "?") -> Flow:
         check.add(None, "spec_version", f"must be {SPEC_VERSION}, "
                   f"not {data.get('spec_version')!r}")
     texts = _texts(check, data.get("texts", {}))
-    for required in REQUIRED_TEXTS:
+    for required, use in REQUIRED_TEXTS.items():
         if required not in texts:
-            check.add(None, f"texts.{required}", "missing (sent when an answer is not "
-                      "understood)")
+            check.add(None, f"texts.{required}", f"missing ({use})")
 
     raw_nodes = data.get("nodes")
     nodes: dict[str, Node] = {}

@@ -19,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import audit
 from bot.crypto import Cipher, mask_address
 from bot.handoff.directory import CenterDirectory
+from bot.handoff.history import moves_of
 from bot.handoff.routing import route_to_nearest_center
 from bot.notify import CaseNotice, CaseNotifier, MemoryCaseNotifier, publish_after_commit
 from bot.outbox import Outbox
-from bot.storage.models import Account, Case, Center, Contact, Message
+from bot.storage.models import Account, Case, CaseEvent, CaseNote, Center, Contact, Message
 from bot.types import NEEDS, VIOLENCE_TYPES
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,16 @@ class CaseConflict(Exception):
 
 class CaseForbidden(Exception):
     """This role may not do this at all (answers 403)."""
+
+
+async def forget_free_text(db: AsyncSession, case_ids: Sequence[int]) -> None:
+    """What counselors wrote about her on these cases: notes go, transfer and escalation
+    reasons are blanked (the moves themselves stay, for the case's history)."""
+    if not case_ids:
+        return
+    await db.execute(delete(CaseNote).where(CaseNote.case_id.in_(list(case_ids))))
+    await db.execute(update(CaseEvent).where(CaseEvent.case_id.in_(list(case_ids)))
+                     .values(reason_enc=None))
 
 
 def new_reference() -> str:
@@ -91,12 +102,6 @@ class IntakeFacts:
             safe_contact=safe_contact,
             summary=str(summary) if summary else None,
         )
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
 
 
 class CaseService:
@@ -162,12 +167,29 @@ class CaseService:
         if facts.summary:
             case.summary_enc = self._cipher.encrypt(facts.summary)
         if case.status == "queued" and case.city_id != had_place:
-            before = case.center_id
-            await self._route(case, facts.place)
-            if case.center_id != before:
-                audit.record(db, "case.routed", actor="bot", case_reference=case.reference,
-                             center_id=case.center_id)
-                self.notify(db, case, "routed", before)
+            await self._route_again(db, case, facts.place)
+
+    async def _route_again(self, db: AsyncSession, case: Case,
+                           place: Mapping[str, Any] | None) -> None:
+        """Her town is new: a case nobody has claimed, transferred or escalated yet goes
+        to the center nearest to it. A counselor's transfer or the SLA's escalation
+        stands; a claim made meanwhile wins (conditional update)."""
+        if (await moves_of(db, [case.id]))[case.id]:
+            return
+        before = case.center_id
+        target = await self._nearest_center(case, place)
+        if target == before:
+            return
+        same_center = Case.center_id.is_(None) if before is None else Case.center_id == before
+        result = await db.execute(
+            update(Case).where(Case.id == case.id, Case.status == "queued", same_center)
+            .values(center_id=target).execution_options(synchronize_session=False))
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return
+        case.center_id = target
+        audit.record(db, "case.routed", actor="bot", case_reference=case.reference,
+                     center_id=target)
+        self.notify(db, case, "routed", before)
 
     async def _apply_facts(self, case: Case, facts: IntakeFacts) -> None:
         case.needs = list(facts.needs)
@@ -190,17 +212,20 @@ class CaseService:
         case.region_id = str(place.get("region_id") or "") or None
 
     async def _route(self, case: Case, place: Mapping[str, Any] | None) -> None:
+        case.center_id = await self._nearest_center(case, place)
+
+    async def _nearest_center(self, case: Case, place: Mapping[str, Any] | None) -> str | None:
         if place is None:
-            case.center_id = None
-            return
+            return None
         routing = route_to_nearest_center(await self._directory.points(), place.get("lat"),
                                           place.get("lon"), case.needs)
-        case.center_id = routing.center_id if routing else None
+        return routing.center_id if routing else None
 
-    async def erase_her(self, db: AsyncSession, contact: Contact) -> list[str]:
-        """She asked that her data be deleted: her messages go, her cases keep only their
-        anonymous statistical fields (needs, urgency, place, dates) and are closed.
-        Returns the references of the cases concerned."""
+    async def erase_her(self, db: AsyncSession, contact: Contact, *, up_to: int) -> list[str]:
+        """She asked that her data be deleted: her messages up to the request (`up_to`,
+        a message id; anything she wrote after it is still to be read), the notes and
+        transfer reasons about her go; her cases keep only their anonymous statistical
+        fields (needs, urgency, place, dates) and are closed. Returns their references."""
         now = datetime.now(timezone.utc)
         cases = (await db.scalars(select(Case).where(Case.contact_id == contact.id))).all()
         for case in cases:
@@ -210,7 +235,9 @@ class CaseService:
             if case.status != "closed":
                 case.status, case.outcome, case.closed_at = "closed", ERASED, now
             audit.record(db, "her.erased", actor="bot", case_reference=case.reference)
-        await db.execute(delete(Message).where(Message.contact_id == contact.id))
+        await forget_free_text(db, [c.id for c in cases])
+        await db.execute(delete(Message).where(Message.contact_id == contact.id,
+                                               Message.id <= up_to))
         if not cases:
             audit.record(db, "her.erased", actor="bot")
         logger.info("erasure done for %d case(s)", len(cases))
@@ -336,9 +363,9 @@ class CaseService:
                 "lat": center.lat, "lon": center.lon, "sample": center.is_sample},
             "address_masked": (mask_address(self._cipher.decrypt(contact.address_enc))
                                if contact is not None else None),
-            "created_at": _aware(case.created_at),
-            "claimed_at": _aware(case.claimed_at),
-            "closed_at": _aware(case.closed_at),
+            "created_at": case.created_at,
+            "claimed_at": case.claimed_at,
+            "closed_at": case.closed_at,
             "outcome": case.outcome,
         }
         if with_messages:
@@ -356,7 +383,7 @@ class CaseService:
             "sender": message.sender,
             "kind": message.kind,
             "text": self._cipher.decrypt_optional(message.body_enc),
-            "at": _aware(message.created_at),
+            "at": message.created_at,
             "status": message.status,
             "error": message.last_error if message.status in ("failed", "undelivered",
                                                                "held") else None,

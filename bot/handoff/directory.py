@@ -10,8 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -62,6 +64,13 @@ def _flag(value: str | None, default: bool) -> bool | None:
     if folded in _FALSE:
         return default if folded == "" else False
     return None
+
+
+def known_provinces(geo_dir: Path) -> dict[str, str]:
+    """Province id -> region id, from `provinces.csv`: what a directory row is checked
+    against."""
+    with open(geo_dir / "provinces.csv", encoding="utf-8") as handle:
+        return {row["id"]: row["region_id"] for row in csv.DictReader(handle)}
 
 
 def parse_centers_csv(text: str, *, known_provinces: dict[str, str] | None = None
@@ -169,18 +178,34 @@ async def count_centers(session: AsyncSession) -> int:
 
 
 class CenterDirectory:
-    """Active centers as routing points, cached in memory and reloaded on change."""
+    """Active centers as routing points, cached in memory. Every `max_age` seconds a
+    cheap query (how many centers, when one last changed) tells whether another worker,
+    the console or `run_bot.py centers import` changed the directory; only then is it
+    read again."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *,
+                 max_age: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._sessionmaker = sessionmaker
+        self._max_age = max_age
+        self._clock = clock
         self._points: list[CenterPoint] | None = None
+        self._marker: tuple[int, object] | None = None
+        self._checked_at = 0.0
 
     async def points(self) -> list[CenterPoint]:
-        if self._points is None:
-            async with self._sessionmaker() as session:
+        now = self._clock()
+        if self._points is not None and now - self._checked_at < self._max_age:
+            return self._points
+        async with self._sessionmaker() as session:
+            row = (await session.execute(
+                select(func.count(), func.max(Center.updated_at)).select_from(Center))).one()
+            marker = (int(row[0]), row[1])
+            if self._points is None or marker != self._marker:
                 centers = (await session.scalars(select(Center))).all()
-            self._points = [CenterPoint(c.id, c.lat, c.lon, frozenset(c.services), c.active)
-                            for c in centers]
+                self._points = [CenterPoint(c.id, c.lat, c.lon, frozenset(c.services),
+                                            c.active) for c in centers]
+                self._marker = marker
+        self._checked_at = now
         return self._points
 
     def invalidate(self) -> None:

@@ -20,11 +20,6 @@ from bot.storage.models import Account, Case, CaseEvent
 MOVES = ("transferred", "escalated")
 
 
-def aware(value: datetime) -> datetime:
-    """SQLite hands datetimes back naive; they were stored in UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-
-
 def record_move(db: AsyncSession, case: Case, kind: str, *, to_center_id: str | None,
                 cipher: Cipher, account: Account | None = None, reason: str | None = None,
                 at: datetime | None = None) -> CaseEvent:
@@ -54,5 +49,5 @@ async def moves_of(db: AsyncSession, case_ids: Sequence[int]) -> dict[int, list[
 def queued_since(case: Case, moves: Sequence[CaseEvent]) -> datetime:
     """When the case entered the queue it is in now."""
     if moves:
-        return max(aware(case.created_at), aware(moves[-1].at))
-    return aware(case.created_at)
+        return max(case.created_at, moves[-1].at)
+    return case.created_at

@@ -74,9 +74,7 @@ class CloseRequest(BaseModel):
 
 
 def _waiting_minutes(case: Case) -> int:
-    created = case.created_at if case.created_at.tzinfo else case.created_at.replace(
-        tzinfo=timezone.utc)
-    return max(0, int((datetime.now(timezone.utc) - created).total_seconds() // 60))
+    return max(0, int((datetime.now(timezone.utc) - case.created_at).total_seconds() // 60))
 
 
 @router.post("/auth/token", response_model=TokenResponse, summary="Log in, get a bearer token")

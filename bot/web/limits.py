@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from fastapi import HTTPException, Request
 
-from bot.ratelimit import SLOW_DOWN, Limit, Verdict
+from bot.ratelimit import SLOW_DOWN, Limit, Verdict, sender_verdict
 from bot.runtime import Runtime
-from bot.types import Variety
+from bot.types import DEFAULT_VARIETY, Variety
 
 
 def client_ip(request: Request) -> str:
@@ -24,10 +24,9 @@ async def check_ip(request: Request, runtime: Runtime, *, scope: str = "ip",
 
 
 async def check_sender(runtime: Runtime, channel: str, address: str) -> Verdict:
-    key = f"sender:{runtime.hasher.hash(channel, address)}"
-    limit = Limit(runtime.settings.rate_limit_sender_per_minute, 60)
-    return await runtime.rate_limiter.hit(key, limit)
+    return await sender_verdict(runtime.rate_limiter, runtime.hasher.hash(channel, address),
+                                runtime.settings.rate_limit_sender_per_minute)
 
 
 def slow_down_text(variety: Variety | None) -> str:
-    return SLOW_DOWN[variety or "ary"]
+    return SLOW_DOWN[variety or DEFAULT_VARIETY]

@@ -337,3 +337,14 @@ async def test_a_sender_over_the_rate_limit_is_told_once_and_kept(
                                     .order_by(Message.id))).all()
     assert [m.status for m in inbound] == ["processed"] * 4
     assert [m.last_error for m in inbound] == [None, None, "rate limited", "rate limited"]
+
+
+async def test_stop_on_whatsapp_with_a_case_gets_its_answer_now_not_later(
+        client: httpx.AsyncClient, runtime: Runtime, twilio_api: FakeTwilio) -> None:
+    her = Phone(client, runtime, twilio_api, number="+212600000002", whatsapp=True)
+    await make_case(her)
+    replies = await her.says("STOP")
+    assert replies == [runtime.flows.get("intake").text("quick_exit_done", "ary_latn")]
+    async with runtime.sessionmaker() as db:
+        held = (await db.scalars(select(Message).where(Message.status == "held"))).all()
+    assert held == []  # nothing waits to be sent when she writes START again

@@ -20,6 +20,12 @@ texts:
   ask: {ary: "واش؟", ary_latn: "wach?", ar: "هل؟", fr: "oui ?"}
   label_yes: {ary: "ايه", ary_latn: "ah", ar: "نعم", fr: "oui"}
   not_understood: {ary: "ما فهمتش", ary_latn: "ma fhmtch", ar: "لم أفهم", fr: "pardon ?"}
+  emergency_numbers: {ary: "19", ary_latn: "19", ar: "19", fr: "19"}
+  quick_exit_done: {ary: "واخا", ary_latn: "wakha", ar: "حسنا", fr: "ok"}
+  case_ack: {ary: "وصلات", ary_latn: "wslat", ar: "وصلت", fr: "reçu"}
+  received: {ary: "وصلات", ary_latn: "wslat", ar: "وصلت", fr: "reçu"}
+  help: {ary: "عاونة", ary_latn: "3awna", ar: "مساعدة", fr: "aide"}
+  private_only: {ary: "غير", ary_latn: "ghir", ar: "فقط", fr: "seul"}
 nodes:
   hello:
     actions:
@@ -135,11 +141,15 @@ def test_node_that_goes_nowhere() -> None:
         "flow 'mini' node 'done': must ask a question, go to another node, or end"]
 
 
-def test_not_understood_text_is_required() -> None:
+def test_the_texts_amane_itself_sends_are_required() -> None:
     source = MINIMAL.replace(
         '  not_understood: {ary: "ما فهمتش", ary_latn: "ma fhmtch", ar: "لم أفهم", fr: "pardon ?"}\n',
-        "")
-    assert any("texts.not_understood: missing" in p for p in problems_of(source))
+        "").replace('  emergency_numbers: {ary: "19", ary_latn: "19", ar: "19", fr: "19"}\n', "")
+    problems = problems_of(source)
+    assert "flow 'mini' texts.not_understood: missing (sent when an answer is not understood)" \
+        in problems
+    assert any(p.startswith("flow 'mini' texts.emergency_numbers: missing (sent at once when "
+                            "she is in danger") for p in problems)
 
 
 def test_load_flows_reports_the_file(tmp_path: Path) -> None:

@@ -68,3 +68,30 @@ def test_region_must_match_province() -> None:
         parse_centers_csv(text, known_provinces=provinces())
     assert info.value.problems == [
         "line 2: region_id: province 09.581 is in region 09, not '01'"]
+
+
+async def test_the_cached_directory_follows_changes_made_elsewhere(database_url: str) -> None:
+    from bot.handoff.directory import CenterDirectory, import_centers
+    from bot.storage.database import create_engine, create_sessionmaker
+
+    engine = create_engine(database_url)
+    maker = create_sessionmaker(engine)
+    text = HEADER + "a,Centre A,emf,Tiznit,09.581,09,29.69,-9.73,listening\n"
+    try:
+        async with maker() as db:
+            await import_centers(db, parse_centers_csv(text))
+            await db.commit()
+        clock = [0.0]
+        directory = CenterDirectory(maker, max_age=30, clock=lambda: clock[0])
+        assert [p.active for p in await directory.points()] == [True]
+        # Another worker (or `run_bot.py centers import`) deactivates the center.
+        async with maker() as db:
+            await import_centers(db, parse_centers_csv(
+                HEADER.strip() + ",active\na,Centre A,emf,Tiznit,09.581,09,29.69,-9.73,"
+                "listening,false\n"))
+            await db.commit()
+        assert [p.active for p in await directory.points()] == [True]  # cached a while
+        clock[0] += 31
+        assert [p.active for p in await directory.points()] == [False]
+    finally:
+        await engine.dispose()

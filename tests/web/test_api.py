@@ -139,3 +139,14 @@ async def test_national_queue_when_the_town_is_unknown(client: httpx.AsyncClient
     shown = (await client.get(f"/api/v1/cases/{reference.group()}",
                               headers=await login(client, "boss"))).json()
     assert shown["center"] is None and shown["city"] is None
+
+
+async def test_dates_are_utc_with_their_zone_in_every_answer(client: httpx.AsyncClient,
+                                                             runtime: Runtime) -> None:
+    reference = await make_case(client, "w1", "Tiznit")
+    await add_account(runtime, "boss", "admin")
+    auth = await login(client, "boss")
+    listed = (await client.get("/api/v1/cases", headers=auth)).json()["cases"][0]
+    shown = (await client.get(f"/api/v1/cases/{reference}", headers=auth)).json()
+    for value in (listed["created_at"], shown["created_at"], shown["messages"][0]["at"]):
+        assert value.endswith(("Z", "+00:00")), value

@@ -4,7 +4,6 @@ Every change is audited; the audit holds ids and codes, never free text."""
 
 from __future__ import annotations
 
-import csv
 import logging
 from typing import Annotated, Any
 
@@ -18,6 +17,7 @@ from bot.handoff.directory import (
     DirectoryError,
     centers_to_csv,
     import_centers,
+    known_provinces,
     parse_centers_csv,
 )
 from bot.intent_examples import ExampleError, add_example, read_examples
@@ -35,11 +35,6 @@ router = APIRouter(prefix="/console/admin", include_in_schema=False)
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 AUDIT_PAGE = 100
-
-
-def _known_provinces(runtime: Runtime) -> dict[str, str]:
-    with open(runtime.settings.data_dir / "geo" / "provinces.csv", encoding="utf-8") as handle:
-        return {row["id"]: row["region_id"] for row in csv.DictReader(handle)}
 
 
 # --- centers -------------------------------------------------------------------------------
@@ -77,8 +72,8 @@ async def import_centers_csv(request: Request, runtime: RuntimeDep, db: DbDep,
         return await _centers_page(request, db, user, status_code=400, problems=[
             f"file: larger than {MAX_CSV_BYTES // (1024 * 1024)} MiB"])
     try:
-        rows = parse_centers_csv(raw.decode("utf-8"),
-                                 known_provinces=_known_provinces(runtime))
+        provinces = known_provinces(runtime.settings.data_dir / "geo")
+        rows = parse_centers_csv(raw.decode("utf-8"), known_provinces=provinces)
     except UnicodeDecodeError:
         return await _centers_page(request, db, user, status_code=400,
                                    problems=["file: not UTF-8 text"])

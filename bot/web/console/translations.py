@@ -27,7 +27,6 @@ STRINGS: Final[dict[str, dict[ConsoleLanguage, str]]] = {
     "nav_audit": {"ar": "سجل التدقيق", "fr": "Journal d'audit"},
     "nav_map": {"ar": "الخريطة", "fr": "Carte"},
     "nav_coverage": {"ar": "المناطق غير المغطاة", "fr": "Zones non couvertes"},
-    "nav_map": {"ar": "الخريطة", "fr": "Carte"},
     "logout": {"ar": "خروج", "fr": "Se déconnecter"},
     "signed_in_as": {"ar": "متصل(ة) باسم", "fr": "Connectée en tant que"},
     "back": {"ar": "رجوع", "fr": "Retour"},
