@@ -258,13 +258,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     base = f"http://{host}:{port}"
     print(f"Amane is listening on {base}")
     print(f"  counselor API: {base}/api/v1 (described at {base}/openapi.json)")
-    print(f"  console: {base}/console/ (log in with an account made by "
-          "`run_bot.py users add ... --role admin`)")
+    print(f"  console: {base}/console/ ; to log in, first make an account in another "
+          "terminal:\n    .venv/bin/python run_bot.py users add --username admin --role admin")
     if settings.simulator_enabled:
         print(f"  simulator: curl -s {base}/webhooks/simulator -H 'content-type: application/json'"
               " -d '{\"sender\": \"amina\", \"text\": \"salam\"}'")
-    print("  add a counselor: python run_bot.py users add --username U --password P "
-          "--role counselor --center sample-06141-emf")
+    print("  a counselor of the sample center in Casablanca: .venv/bin/python run_bot.py "
+          "users add --username salma --role counselor --center sample-06141-emf")
     if args.telegram_polling:
         print("  Telegram: polling for updates (the webhook is removed while polling)")
     common = {"host": host, "port": port, "log_level": settings.log_level.lower(),
