@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,6 +31,7 @@ from bot.outages import is_outage
 from bot.outbox import FAREWELL, Outbox
 from bot.ratelimit import SLOW_DOWN
 from bot.sessions import ConversationLock, HeldLock, LockBusy, SessionStore
+from bot.storage.database import single_statements
 from bot.storage.models import Case, Contact, Message
 from bot.types import DEFAULT_VARIETY, NEEDS, VARIETIES, Variety
 
@@ -39,6 +40,18 @@ logger = logging.getLogger(__name__)
 QUICK_EXIT_CONFIDENCE = 0.75
 OPT_OUT_CHANNELS = ("sms", "whatsapp")  # where STOP also means: send nothing until START
 NEED_CONFIDENCE = 0.35
+
+_M = Message.__table__
+_C = Contact.__table__
+# Her messages stored but not processed, up to and including one: the ones to process
+# in order (that one last, if it still waits), with her conversation's key.
+_WAITING = (select(_M.c.id, _C.c.address_hash, _C.c.channel)
+            .select_from(_M.join(_C, _C.c.id == _M.c.contact_id))
+            .where(_M.c.contact_id == select(_M.c.contact_id)
+                   .where(_M.c.id == bindparam("message_id")).scalar_subquery(),
+                   _M.c.direction == "in", _M.c.status == "received",
+                   _M.c.id <= bindparam("message_id"))
+            .order_by(_M.c.id))
 
 # Sent when processing fails: it cannot come from the flow, which may be what failed.
 APOLOGY: dict[Variety, str] = {
@@ -120,6 +133,7 @@ class DialogueManager:
                  flow_name: str, cipher: Cipher, hasher: AddressHasher, cases: CaseService,
                  outbox: Outbox, session_ttl: int) -> None:
         self._sessionmaker = sessionmaker
+        self._statements = single_statements(sessionmaker)
         self._sessions = sessions
         self._locks = locks
         self._nlu = nlu
@@ -327,17 +341,13 @@ class DialogueManager:
         unreachable) stays waiting, with the ones after it. Replies go through the
         outbox. `wait`: seconds to wait for her conversation lock (0: raise `LockBusy`
         if another worker has it)."""
-        async with self._sessionmaker() as db:
-            row = await db.get(Message, message_id)
-            contact = await db.get(Contact, row.contact_id) if row and row.contact_id else None
-            if row is None or contact is None or row.status != "received":
-                return HandleResult(duplicate=True)
+        async with self._statements.connect() as conn:
             # Hers stored before this one are all committed (`_contact` orders them).
-            waiting = list((await db.scalars(select(Message.id).where(
-                Message.contact_id == contact.id, Message.direction == "in",
-                Message.status == "received", Message.id <= message_id)
-                .order_by(Message.id))).all())
-        key = contact.address_hash
+            waiting_rows = (await conn.execute(_WAITING, {"message_id": message_id})).all()
+        if not waiting_rows or waiting_rows[-1].id != message_id:
+            return HandleResult(duplicate=True)  # processed meanwhile, or gone
+        waiting = [r.id for r in waiting_rows]
+        key, channel = waiting_rows[-1].address_hash, waiting_rows[-1].channel
         result = HandleResult()
         async with self._locks.hold(key, wait=wait) as held:
             for waiting_id in waiting:
@@ -352,7 +362,7 @@ class DialogueManager:
                                        waiting_id, type(exc).__name__)
                         break
                     logger.exception("inbound message %s failed on %s", waiting_id,
-                                     contact.channel)
+                                     channel)
                     await self._rewind(key, waiting_id)
                     await self._fail(waiting_id)
                     continue
@@ -456,11 +466,12 @@ class DialogueManager:
         async with self._sessionmaker() as db:
             # The fence: whatever happened to the lock, one commit per message. A second
             # worker on the same message waits on this row lock, then finds it done.
-            row = await db.get(Message, message_id, with_for_update=True)
-            if row is None or row.status != "received" or row.contact_id is None:
+            found = (await db.execute(
+                select(Message, Contact).join(Contact, Contact.id == Message.contact_id)
+                .where(Message.id == message_id).with_for_update(of=Message))).first()
+            if found is None or found[0].status != "received":
                 return None  # processed meanwhile, or erased by a quick exit
-            contact = await db.get(Contact, row.contact_id)
-            assert contact is not None
+            row, contact = found
             inbound = self._inbound_from_row(row, contact)
             case_id = session.host.get("case_id") if session is not None else None
             case = await self._open_case(db, contact, case_id if isinstance(case_id, int)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from telegram import Update
 
+from bot.channels.base import InboundMessage
 from bot.channels.telegram import group_refusal, read_update
 from bot.outages import log_failure
 from bot.ratelimit import sender_verdict
@@ -31,6 +32,7 @@ class Accepted:
     ignored: str | None = None  # why nothing was stored
     callback_query_id: str | None = None  # Telegram: a button press to answer
     refuse_chat_id: int | None = None  # Telegram: a group chat, refused politely
+    sender_key: str | None = None  # the keyed hash of her address (rate limits)
 
     def summary(self) -> dict[str, object]:
         """The acknowledgement's body: nothing about her."""
@@ -45,16 +47,25 @@ async def accept_telegram(runtime: Runtime, update: Update) -> Accepted:
         return Accepted(ignored="group chat", refuse_chat_id=event.refuse_chat_id)
     if event.inbound is None:
         return Accepted(ignored=event.ignored, callback_query_id=event.callback_query_id)
-    message_id = await runtime.dialogue.accept(event.inbound)
+    return await accept(runtime, event.inbound, callback_query_id=event.callback_query_id)
+
+
+async def accept(runtime: Runtime, inbound: InboundMessage,
+                 callback_query_id: str | None = None) -> Accepted:
+    """Store her message (committed when this returns): what `after_ack` needs."""
+    message_id = await runtime.dialogue.accept(inbound)
     return Accepted(message_id=message_id, duplicate=message_id is None,
-                    callback_query_id=event.callback_query_id)
+                    callback_query_id=callback_query_id,
+                    sender_key=runtime.dialogue.conversation_key(inbound.channel,
+                                                                 inbound.address))
 
 
-async def _over_the_limit(runtime: Runtime, message_id: int) -> bool:
+async def _over_the_limit(runtime: Runtime, message_id: int, key: str | None) -> bool:
     """Per-sender rate limit on provider channels: the webhook has already answered
     200 (a 429 would only make the provider retry); over the limit her message is set
     aside and she is told once, politely, to wait."""
-    key = await runtime.dialogue.sender_key(message_id)
+    if key is None:
+        key = await runtime.dialogue.sender_key(message_id)
     if key is None:
         return False
     verdict = await sender_verdict(runtime.rate_limiter, key,
@@ -78,7 +89,7 @@ async def after_ack(runtime: Runtime, accepted: Accepted) -> None:
             texts = runtime.flows.get(runtime.settings.default_flow).texts["private_only"]
             await telegram.refuse_chat(accepted.refuse_chat_id, group_refusal(texts))
         if accepted.message_id is not None:
-            if await _over_the_limit(runtime, accepted.message_id):
+            if await _over_the_limit(runtime, accepted.message_id, accepted.sender_key):
                 return
             result = await runtime.dialogue.process(accepted.message_id)
             # Her replies, sent at once by this worker; the outbox loop (of any

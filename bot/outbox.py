@@ -19,10 +19,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import String, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy import case as sql_case
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
+
+from bot.storage.database import single_statements
 
 from bot.channels.base import (
     OutboundMessage,
@@ -84,6 +86,47 @@ def _claim_statement(given: bool) -> Any:
 
 _CLAIM_DUE = _claim_statement(given=False)
 _CLAIM_GIVEN = _claim_statement(given=True)
+_M = Message.__table__
+_C = Contact.__table__
+# What sending one claimed message needs, in one read: the message and her contact.
+_TO_SEND = (select(_M.c.status, _M.c.channel, _M.c.kind, _M.c.body_enc, _M.c.payload_enc,
+                   _M.c.attempts, _M.c.contact_id, _C.c.id.label("contact"),
+                   _C.c.address_enc, _C.c.opted_out_at, _C.c.last_inbound_at)
+            .select_from(_M.outerjoin(_C, _C.c.id == _M.c.contact_id))
+            .where(_M.c.id == bindparam("message_id")))
+# The provider took it (one statement; a delivery report may have come first).
+_SENT = (update(_M).where(_M.c.id == bindparam("message_id"))
+         .values(status=sql_case((_M.c.status == "sending", "sent"), else_=_M.c.status),
+                 processed_at=bindparam("now"),
+                 provider_message_id=bindparam("provider_id")))
+
+
+def _rank(column: Any) -> Any:
+    return sql_case(DELIVERY_RANK, value=column, else_=0)
+
+
+def _delivery_statement(by_our_id: bool) -> Any:
+    """A delivery report in one statement: the message moves on only if the report
+    is further along (never back); found by the provider's id, or by ours while the
+    provider's id is not recorded yet (the report outran `_record_sent`)."""
+    status = bindparam("reported", type_=String)
+    found = [_M.c.channel.in_(bindparam("channels", expanding=True)),
+             _M.c.direction == "out"]
+    if by_our_id:
+        found += [_M.c.id == bindparam("message_id"), _M.c.provider_message_id.is_(None)]
+    else:
+        found.append(_M.c.provider_message_id == bindparam("provider_id"))
+    further = _rank(status) > _rank(_M.c.status)
+    return (update(_M).where(*found)
+            .values(status=sql_case((further, status), else_=_M.c.status),
+                    last_error=sql_case((and_(further, status.in_(("failed", "undelivered"))),
+                                         bindparam("error", type_=String)), else_=_M.c.last_error),
+                    provider_message_id=bindparam("provider_id", type_=String))
+            .returning(_M.c.id, _M.c.status, _M.c.channel))
+
+
+_DELIVERY_BY_PROVIDER_ID = _delivery_statement(by_our_id=False)
+_DELIVERY_BY_OUR_ID = _delivery_statement(by_our_id=True)
 
 
 def backoff_delay(attempts: int, rng: random.Random | None = None) -> float:
@@ -108,6 +151,7 @@ class Outbox:
                  senders: Mapping[str, OutboundSender], *,
                  stale_sending: timedelta = STALE_SENDING, concurrency: int = 8) -> None:
         self._sessionmaker = sessionmaker
+        self._statements = single_statements(sessionmaker)
         self._cipher = cipher
         self._senders = dict(senders)
         self._wakeup = asyncio.Event()
@@ -149,14 +193,19 @@ class Outbox:
             .execution_options(synchronize_session=False))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    def _hold_reason(self, message: Message, contact: Contact,
-                     sender: OutboundSender) -> str | None:
-        if contact.opted_out_at is not None and message.kind != FAREWELL:
+    @staticmethod
+    def _hold_reason(message: Any, sender: OutboundSender,
+                     contact: Contact | None = None) -> str | None:
+        """Why `message` may not be sent now, if it may not. Her contact's opt-out and
+        last message come from `contact`, or else from `message` (a row read with
+        them)."""
+        her = contact if contact is not None else message
+        if her.opted_out_at is not None and message.kind != FAREWELL:
             return "she sent STOP: held until she sends START"
         window = sender.free_text_window
         if window is None or message.kind == TEMPLATE:
             return None
-        last = _aware(contact.last_inbound_at)
+        last = _aware(her.last_inbound_at)
         if last is None or _utcnow() - last > window:
             return "her last message is too old for free text: held until she writes"
         return None
@@ -211,10 +260,8 @@ class Outbox:
         params: dict[str, object] = {"now": _utcnow(), "limit": limit}
         if message_ids is not None:
             params["ids"] = list(message_ids)
-        async with self._sessionmaker() as db:
-            rows = (await db.execute(statement, params,
-                                     execution_options={"synchronize_session": False})).all()
-            await db.commit()
+        async with self._statements.connect() as conn:
+            rows = (await conn.execute(statement, params)).all()
         return sorted((int(r[0]), r[1]) for r in rows)
 
     async def _deliver_chain(self, message_ids: list[int]) -> int:
@@ -242,44 +289,30 @@ class Outbox:
         return sent
 
     async def _deliver_one(self, message_id: int) -> str:
-        """Send one claimed message. The database is not held during the send."""
-        async with self._sessionmaker() as db:
-            found = (await db.execute(
-                select(Message, Contact).outerjoin(Contact, Contact.id == Message.contact_id)
-                .where(Message.id == message_id))).first()
-            if found is None or found[0].status != "sending":
-                return SKIPPED
-            message, contact = found
-            sender = self._senders.get(message.channel)
-            if contact is None or sender is None or message.body_enc is None:
-                message.status = "failed"
-                message.last_error = ("no contact (erased)" if contact is None
-                                      else f"channel '{message.channel}' is off")
-                await db.commit()
-                logger.warning("outbound message %s failed: %s", message_id, message.last_error)
-                return FAILED
-            hold = self._hold_reason(message, contact, sender)
-            if hold is not None:
-                message.attempts -= 1  # not an attempt
-                message.status = "held"
-                message.last_error = hold
-                if contact.opted_out_at is None:
-                    await self._send_template_once(db, message, contact)
-                await db.commit()
-                logger.info("outbound message %s held on %s", message_id, message.channel)
-                return HELD
-            buttons: tuple[ReplyButton, ...] = ()
-            if message.payload_enc is not None:
-                payload = json.loads(self._cipher.decrypt(message.payload_enc))
-                buttons = tuple(ReplyButton(b[0], b[1]) for b in payload.get("buttons", []))
-            outbound = OutboundMessage(
-                message_id=message.id, channel=message.channel,  # type: ignore[arg-type]
-                address=self._cipher.decrypt(contact.address_enc),
-                text=self._cipher.decrypt(message.body_enc), buttons=buttons,
-                kind="template" if message.kind == TEMPLATE else "text",
-            )
-            attempts = message.attempts  # counted by the claim
-            farewell = message.kind == FAREWELL
+        """Send one claimed message. The database is not held during the send: the
+        message is read in one statement, and written again only once sent, failed or
+        held."""
+        async with self._statements.connect() as conn:
+            found = (await conn.execute(_TO_SEND, {"message_id": message_id})).first()
+        if found is None or found.status != "sending":
+            return SKIPPED
+        sender = self._senders.get(found.channel)
+        if found.contact is None or sender is None or found.body_enc is None:
+            return await self._set_aside(message_id, sender)
+        if self._hold_reason(found, sender) is not None:
+            return await self._set_aside(message_id, sender)
+        buttons: tuple[ReplyButton, ...] = ()
+        if found.payload_enc is not None:
+            payload = json.loads(self._cipher.decrypt(found.payload_enc))
+            buttons = tuple(ReplyButton(b[0], b[1]) for b in payload.get("buttons", []))
+        outbound = OutboundMessage(
+            message_id=message_id, channel=found.channel,
+            address=self._cipher.decrypt(found.address_enc),
+            text=self._cipher.decrypt(found.body_enc), buttons=buttons,
+            kind="template" if found.kind == TEMPLATE else "text",
+        )
+        attempts = found.attempts  # counted by the claim
+        farewell = found.kind == FAREWELL
         try:
             result = await sender.send(outbound)
         except PermanentSendError as exc:
@@ -294,6 +327,39 @@ class Outbox:
             return RETRY
         await self._record_sent(message_id, result.provider_message_id, farewell=farewell)
         return SENT
+
+    async def _set_aside(self, message_id: int, sender: OutboundSender | None) -> str:
+        """A claimed message that cannot go now: failed for good (her contact was erased,
+        the channel is off) or held (STOP, a closed free-text window)."""
+        async with self._sessionmaker() as db:
+            found = (await db.execute(
+                select(Message, Contact).outerjoin(Contact, Contact.id == Message.contact_id)
+                .where(Message.id == message_id))).first()
+            if found is None or found[0].status != "sending":
+                return SKIPPED
+            message, contact = found
+            if contact is None or sender is None or message.body_enc is None:
+                message.status = "failed"
+                message.last_error = ("no contact (erased)" if contact is None
+                                      else f"channel '{message.channel}' is off")
+                await db.commit()
+                logger.warning("outbound message %s failed: %s", message_id, message.last_error)
+                return FAILED
+            hold = self._hold_reason(message, sender, contact)
+            if hold is None:  # she wrote meanwhile: back to the queue, not an attempt
+                message.attempts -= 1
+                message.status = "pending"
+                await db.commit()
+                self.wake()
+                return RETRY
+            message.attempts -= 1  # not an attempt
+            message.status = "held"
+            message.last_error = hold
+            if contact.opted_out_at is None:
+                await self._send_template_once(db, message, contact)
+            await db.commit()
+            logger.info("outbound message %s held on %s", message_id, message.channel)
+            return HELD
 
     async def _record_failure(self, message_id: int, error: str, *, permanent: bool) -> None:
         async with self._sessionmaker() as db:
@@ -322,18 +388,12 @@ class Outbox:
         delay = 0.5
         while True:
             try:
+                if not farewell:
+                    async with self._statements.connect() as conn:
+                        await conn.execute(_SENT, {"message_id": message_id, "now": _utcnow(),
+                                                   "provider_id": provider_message_id})
+                    return
                 async with self._sessionmaker() as db:
-                    if not farewell:  # one statement
-                        await db.execute(
-                            update(Message).where(Message.id == message_id).values(
-                                # else a delivery report came first
-                                status=sql_case((Message.status == "sending", "sent"),
-                                                else_=Message.status),
-                                processed_at=_utcnow(),
-                                provider_message_id=provider_message_id)
-                            .execution_options(synchronize_session=False))
-                        await db.commit()
-                        return
                     message = await db.get(Message, message_id)
                     if message is None:
                         return
@@ -365,26 +425,18 @@ class Outbox:
         status = REPORTED_STATUS.get(reported)
         if status is None:  # queued, sending, ...: nothing new
             return False
-        async with self._sessionmaker() as db:
-            message = await db.scalar(select(Message).where(
-                Message.channel.in_(list(channels)), Message.direction == "out",
-                Message.provider_message_id == provider_message_id))
-            if message is None and message_id is not None:
-                message = await db.scalar(select(Message).where(
-                    Message.id == message_id, Message.channel.in_(list(channels)),
-                    Message.direction == "out", Message.provider_message_id.is_(None)))
-                if message is not None:
-                    message.provider_message_id = provider_message_id
-            if message is None:
-                return False
-            if DELIVERY_RANK.get(status, 0) > DELIVERY_RANK.get(message.status, 0):
-                message.status = status
-                if status in ("failed", "undelivered"):
-                    message.last_error = f"{status} (provider error {error_code or 'unknown'})"
-                    logger.warning("outbound message %s %s on %s", message.id, status,
-                                   message.channel)
-            await db.commit()
-            return True
+        params = {"channels": list(channels), "provider_id": provider_message_id,
+                  "reported": status, "message_id": message_id,
+                  "error": f"{status} (provider error {error_code or 'unknown'})"}
+        async with self._statements.connect() as conn:
+            row = (await conn.execute(_DELIVERY_BY_PROVIDER_ID, params)).first()
+            if row is None and message_id is not None:
+                row = (await conn.execute(_DELIVERY_BY_OUR_ID, params)).first()
+        if row is None:
+            return False
+        if row.status == status and status in ("failed", "undelivered"):
+            logger.warning("outbound message %s %s on %s", row.id, status, row.channel)
+        return True
 
     async def requeue_stale(self) -> int:
         """Messages left 'sending' by a worker that died go back to the queue (README,

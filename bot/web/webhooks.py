@@ -22,7 +22,7 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from bot.channels import telegram, twilio
-from bot.inbox import Accepted, accept_telegram, after_ack
+from bot.inbox import accept, accept_telegram, after_ack
 from bot.runtime import Runtime
 from bot.web.deps import RuntimeDep
 
@@ -90,8 +90,7 @@ async def twilio_webhook(request: Request, background: BackgroundTasks,
         inbound = twilio.read_message(_params(form))
     except twilio.MalformedRequest as exc:
         raise HTTPException(400, str(exc)) from None
-    message_id = await runtime.dialogue.accept(inbound)
-    background.add_task(after_ack, runtime, Accepted(message_id=message_id))
+    background.add_task(after_ack, runtime, await accept(runtime, inbound))
     return Response(EMPTY_TWIML, media_type="application/xml")
 
 
