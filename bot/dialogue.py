@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,7 +31,7 @@ from bot.outages import is_outage
 from bot.outbox import FAREWELL, Outbox
 from bot.ratelimit import SLOW_DOWN
 from bot.sessions import ConversationLock, HeldLock, LockBusy, SessionStore
-from bot.storage.database import single_statements
+from bot.storage.database import engine_of, single_statements
 from bot.storage.models import Case, Contact, Message
 from bot.types import DEFAULT_VARIETY, NEEDS, VARIETIES, Variety
 
@@ -133,6 +133,7 @@ class DialogueManager:
                  flow_name: str, cipher: Cipher, hasher: AddressHasher, cases: CaseService,
                  outbox: Outbox, session_ttl: int) -> None:
         self._sessionmaker = sessionmaker
+        self._engine = engine_of(sessionmaker)
         self._statements = single_statements(sessionmaker)
         self._sessions = sessions
         self._locks = locks
@@ -201,25 +202,6 @@ class DialogueManager:
 
     # --- the inbox ---------------------------------------------------------------------
 
-    async def _contact(self, db: AsyncSession, channel: str, address: str,
-                       key: str) -> Contact:
-        """Her contact, locked until the transaction ends (PostgreSQL): her messages are
-        stored one at a time, so their ids follow the order they were committed in."""
-        mine = select(Contact).where(Contact.channel == channel,
-                                     Contact.address_hash == key).with_for_update()
-        contact = await db.scalar(mine)
-        if contact is not None:
-            return contact
-        contact = Contact(channel=channel, address_hash=key,
-                          address_enc=self._cipher.encrypt(address))
-        try:
-            async with db.begin_nested():
-                db.add(contact)
-        except IntegrityError:  # created meanwhile by another worker
-            contact = await db.scalar(mine)
-            assert contact is not None
-        return contact
-
     async def _open_case(self, db: AsyncSession, contact: Contact,
                          case_id: int | None) -> Case | None:
         if case_id is not None:
@@ -232,7 +214,8 @@ class DialogueManager:
             return None
         return case
 
-    def _inbound_row(self, inbound: InboundMessage, contact: Contact) -> Message:
+    def _inbound_values(self, inbound: InboundMessage, contact_id: int) -> dict[str, Any]:
+        """Her message as a row of the inbox: everything she sent, encrypted."""
         kind = "text"
         payload: dict[str, Any] = {}
         if inbound.media:
@@ -246,14 +229,14 @@ class DialogueManager:
             payload["choice_id"] = inbound.choice_id
         if inbound.command is not None:
             payload["command"] = inbound.command
-        return Message(
-            contact_id=contact.id, channel=inbound.channel,
-            direction="in", sender="her", kind=kind,
-            body_enc=self._cipher.encrypt(inbound.text) if inbound.text else None,
-            payload_enc=self._cipher.encrypt(json.dumps(payload)) if payload else None,
-            provider_message_id=inbound.provider_message_id, status="received",
-            created_at=inbound.received_at,
-        )
+        return {
+            "contact_id": contact_id, "channel": inbound.channel,
+            "direction": "in", "sender": "her", "kind": kind,
+            "body_enc": self._cipher.encrypt(inbound.text) if inbound.text else None,
+            "payload_enc": self._cipher.encrypt(json.dumps(payload)) if payload else None,
+            "provider_message_id": inbound.provider_message_id, "status": "received",
+            "created_at": inbound.received_at,
+        }
 
     def _inbound_from_row(self, row: Message, contact: Contact) -> InboundMessage:
         payload: dict[str, Any] = {}
@@ -310,29 +293,43 @@ class DialogueManager:
         return await self._store(key, inbound)
 
     async def _store(self, key: str, inbound: InboundMessage) -> int | None:
-        async with self._sessionmaker() as db:
-            contact = await self._contact(db, inbound.channel, inbound.address, key)
-            row = self._inbound_row(inbound, contact)
-            db.add(row)
-            contact.last_inbound_at = datetime.now(timezone.utc)
-            if inbound.command == "stop" and inbound.channel in OPT_OUT_CHANNELS:
-                contact.opted_out_at = contact.last_inbound_at
-            elif inbound.command == "start":
-                contact.opted_out_at = None
-            released = 0
-            try:
-                await db.flush()
+        """Her message into the inbox, committed; None for a redelivery. Her contact's
+        row is locked from the first statement to the commit (PostgreSQL), so her
+        messages are stored one at a time and their ids follow the order they were
+        committed in."""
+        now = datetime.now(timezone.utc)
+        opt: dict[str, Any] = {}
+        if inbound.command == "stop" and inbound.channel in OPT_OUT_CHANNELS:
+            opt["opted_out_at"] = now
+        elif inbound.command == "start":
+            opt["opted_out_at"] = None
+        touch = (update(_C).where(_C.c.channel == inbound.channel, _C.c.address_hash == key)
+                 .values(last_inbound_at=now, **opt).returning(_C.c.id, _C.c.opted_out_at))
+        try:
+            async with self._engine.begin() as conn:
+                contact = (await conn.execute(touch)).first()
+                if contact is None:  # her first message on this channel
+                    try:
+                        async with conn.begin_nested():
+                            await conn.execute(insert(_C).values(
+                                channel=inbound.channel, address_hash=key,
+                                address_enc=self._cipher.encrypt(inbound.address)))
+                    except IntegrityError:
+                        pass  # created meanwhile by another worker
+                    contact = (await conn.execute(touch)).one()
+                message_id = (await conn.execute(
+                    insert(_M).values(**self._inbound_values(inbound, contact.id))
+                    .returning(_M.c.id))).scalar_one()
+                released = 0
                 if contact.opted_out_at is None:
-                    released = await self._outbox.release_held(db, contact.id)
-                await db.commit()
-            except IntegrityError:
-                await db.rollback()
-                logger.info("duplicate %s message ignored", inbound.channel)
-                return None
-            if released:
-                logger.info("%d held message(s) released for %s", released, key[:12])
-                self._outbox.wake()
-            return row.id
+                    released = await self._outbox.release_held(conn, contact.id)
+        except IntegrityError:
+            logger.info("duplicate %s message ignored", inbound.channel)
+            return None
+        if released:
+            logger.info("%d held message(s) released for %s", released, key[:12])
+            self._outbox.wake()
+        return int(message_id)
 
     async def process(self, message_id: int, *, wait: float | None = None) -> HandleResult:
         """Process a stored message, and before it any older one of hers still waiting,
@@ -370,7 +367,7 @@ class DialogueManager:
                     result.replies.extend(done.replies)
                     result.language = done.language
                     result.outbound.extend(done.outbound)
-        self._outbox.wake()
+        self._outbox.wake()  # the caller delivers `result.outbound`; the loop the rest
         return result
 
     async def process_pending(self, older_than: timedelta = timedelta(0), *,

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import String, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy import case as sql_case
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from bot.storage.database import single_statements
@@ -45,6 +45,7 @@ MAX_DELAY = 15 * 60.0
 STALE_SENDING = timedelta(minutes=5)  # longer than any send takes (the HTTP timeout)
 # What became of one delivery attempt
 SENT, RETRY, FAILED, HELD, SKIPPED = "sent", "retry", "failed", "held", "skipped"
+CLAIM_LOCK_SPACE = 0x616D  # PostgreSQL advisory locks of the outbox's claims ("am")
 FAREWELL = "farewell"  # kind of the quick-exit line: erased with her contact once sent
 TEMPLATE = "template"  # kind of the channel's approved template (window closed)
 # How far along a sent message is: a delivery report never moves it back.
@@ -54,12 +55,15 @@ REPORTED_STATUS = {"sent": "sent", "delivered": "delivered", "read": "read",
                    "failed": "failed", "undelivered": "undelivered", "canceled": "failed"}
 
 
-def _claim_statement(given: bool) -> Any:
+def _claim_statement(given: bool, postgres: bool) -> Any:
     """pending -> sending in one statement, for due messages (the loop) or given ones
-    and the due ones of the same women (`deliver(ids)`); PostgreSQL skips rows another
-    worker is claiming. Her messages go in order: one is not claimed while an earlier
-    one of hers is being sent, or waits for a retry. Built once: building it costs more
-    than running it."""
+    and the due ones of the same women (`deliver(ids)`). Her messages go in order: one
+    is not claimed while an earlier one of hers is being sent, or waits for a retry.
+    On PostgreSQL, where workers claim at the same time, rows another worker is
+    claiming are skipped, and so are all her messages while another worker's claim
+    holds her (an advisory lock on her contact for the statement): else it could take
+    her second message while the other takes her first. Built once: building it costs
+    more than running it."""
     earlier = aliased(Message)
     now = bindparam("now")
     candidates = select(Message.id).where(Message.direction == "out",
@@ -77,15 +81,20 @@ def _claim_statement(given: bool) -> Any:
         earlier.id < Message.id,
         or_(earlier.status == "sending",
             and_(earlier.status == "pending", earlier.next_attempt_at > now)))
-    candidates = (candidates.where(~behind).order_by(Message.id).limit(bindparam("limit"))
+    candidates = candidates.where(~behind)
+    if postgres:
+        candidates = candidates.where(or_(
+            Message.contact_id.is_(None),
+            func.pg_try_advisory_xact_lock(CLAIM_LOCK_SPACE, Message.contact_id)))
+    candidates = (candidates.order_by(Message.id).limit(bindparam("limit"))
                   .with_for_update(skip_locked=True))
     return (update(Message).where(Message.id.in_(candidates), Message.status == "pending")
             .values(status="sending", next_attempt_at=now, attempts=Message.attempts + 1)
             .returning(Message.id, Message.contact_id))
 
 
-_CLAIM_DUE = _claim_statement(given=False)
-_CLAIM_GIVEN = _claim_statement(given=True)
+_CLAIMS = {(given, postgres): _claim_statement(given, postgres)
+           for given in (False, True) for postgres in (False, True)}
 _M = Message.__table__
 _C = Contact.__table__
 # What sending one claimed message needs, in one read: the message and her contact.
@@ -152,6 +161,7 @@ class Outbox:
                  stale_sending: timedelta = STALE_SENDING, concurrency: int = 8) -> None:
         self._sessionmaker = sessionmaker
         self._statements = single_statements(sessionmaker)
+        self._postgres = self._statements.dialect.name == "postgresql"
         self._cipher = cipher
         self._senders = dict(senders)
         self._wakeup = asyncio.Event()
@@ -183,14 +193,13 @@ class Outbox:
     def wake(self) -> None:
         self._wakeup.set()
 
-    async def release_held(self, db: AsyncSession, contact_id: int) -> int:
+    async def release_held(self, db: AsyncSession | AsyncConnection, contact_id: int) -> int:
         """She wrote: what was held for her goes back to the queue (in the caller's
         transaction)."""
         result = await db.execute(
-            update(Message).where(Message.contact_id == contact_id, Message.direction == "out",
-                                  Message.status == "held")
-            .values(status="pending", next_attempt_at=_utcnow(), last_error=None)
-            .execution_options(synchronize_session=False))
+            update(_M).where(_M.c.contact_id == contact_id, _M.c.direction == "out",
+                             _M.c.status == "held")
+            .values(status="pending", next_attempt_at=_utcnow(), last_error=None))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     @staticmethod
@@ -256,7 +265,7 @@ class Outbox:
                      limit: int) -> list[tuple[int, int | None]]:
         if message_ids is not None and not message_ids:
             return []
-        statement = _CLAIM_GIVEN if message_ids is not None else _CLAIM_DUE
+        statement = _CLAIMS[message_ids is not None, self._postgres]
         params: dict[str, object] = {"now": _utcnow(), "limit": limit}
         if message_ids is not None:
             params["ids"] = list(message_ids)
@@ -454,10 +463,15 @@ class Outbox:
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def run(self, interval: float = 1.0) -> None:
-        """Deliver due messages until cancelled."""
+        """Deliver due messages until cancelled. Stale ones are looked for every
+        `interval` at most, however often the loop is woken."""
+        loop = asyncio.get_running_loop()
+        stale_checked = -interval
         while True:
             try:
-                await self.requeue_stale()
+                if loop.time() - stale_checked >= interval:
+                    await self.requeue_stale()
+                    stale_checked = loop.time()
                 await self.deliver()
             except asyncio.CancelledError:
                 raise

@@ -127,7 +127,8 @@ class Runtime:
 def build_runtime(settings: Settings, *, senders: list[OutboundSender] | None = None) -> Runtime:
     keys = load_keys(settings)
     cipher, hasher = keys.cipher(), keys.hasher()
-    db_engine = create_engine(settings.effective_database_url)
+    db_engine = create_engine(settings.effective_database_url,
+                              pool_size=settings.database_pool_size)
     sessionmaker = create_sessionmaker(db_engine)
 
     redis: Redis | None = None

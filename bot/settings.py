@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     # Storage
     database_url: str = ""  # empty: SQLite file under var_dir
     redis_url: str = ""  # empty: in-process session store, locks and notifications
+    # PostgreSQL connections kept open by each worker process. Under load a worker uses
+    # about as many as the requests it serves at once; opening one costs more than a
+    # dozen statements, so the pool should cover the peak (workers x this < the
+    # server's max_connections).
+    database_pool_size: int = Field(default=15, ge=1, le=200)
 
     # Web server
     host: str = "127.0.0.1"

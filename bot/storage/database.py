@@ -28,7 +28,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> AsyncEngine:
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
@@ -40,7 +40,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         # restart the first statement on a dead connection fails as an outage (retried:
         # the webhook answers 503, the inbox sweep reprocesses) and SQLAlchemy then
         # replaces every pooled connection at once.
-        kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=False, pool_recycle=1800)
+        kwargs.update(pool_size=pool_size, max_overflow=5, pool_pre_ping=False,
+                      pool_recycle=1800)
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -51,13 +52,19 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def single_statements(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncEngine:
-    """The engine of `sessionmaker` for statements that stand alone: each commits by
-    itself (no BEGIN and COMMIT around it, two round trips fewer), and no ORM session
-    is built for it. For a read, or a write that is one statement, on the hot paths."""
+def engine_of(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    """The engine behind `sessionmaker`: for the hot paths written in SQLAlchemy Core,
+    where building an ORM session and its unit of work costs more than the SQL."""
     engine = sessionmaker.kw["bind"]
     assert isinstance(engine, AsyncEngine), "the session factory is bound to an engine"
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
+
+
+def single_statements(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    """The engine of `sessionmaker` for statements that stand alone: each commits by
+    itself (no BEGIN and COMMIT around it, two round trips fewer). For a read, or a
+    write that is one statement."""
+    return engine_of(sessionmaker).execution_options(isolation_level="AUTOCOMMIT")
 
 
 def alembic_config(url: str) -> Config:
