@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 _ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 _ARABIC_FOLD = str.maketrans({
@@ -39,6 +40,14 @@ def fold(text: str) -> str:
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 
+@lru_cache(maxsize=16384)
+def _fold_keyword(keyword: str) -> str:
+    """`fold` for the flow's own words (choices, keywords, quick-exit words): the same
+    few thousand strings for every message, folded once. Her messages are never kept
+    in this cache."""
+    return fold(keyword)
+
+
 def numbers_in_answer(folded: str) -> list[int] | None:
     """`[1, 3]` for "1 3", "1,3", "1 et 3", "1 w 3"; None if the answer is not only numbers."""
     if not folded or not _NUMBER_LIST.match(folded):
@@ -49,7 +58,7 @@ def numbers_in_answer(folded: str) -> list[int] | None:
 def contains_keyword(folded: str, keyword: str) -> bool:
     """Whole-word match of a folded keyword; a keyword of 4+ letters also matches as a
     word prefix (avocat -> avocate, avocats)."""
-    key = fold(keyword)
+    key = _fold_keyword(keyword)
     if not key:
         return False
     if " " in key:
@@ -67,7 +76,7 @@ def contains_keyword(folded: str, keyword: str) -> bool:
 
 
 def any_equal(folded: str, candidates: Iterable[str]) -> bool:
-    return any(folded == fold(candidate) for candidate in candidates)
+    return any(folded == _fold_keyword(candidate) for candidate in candidates)
 
 
 def pick_by_numbers(numbers: Sequence[int], count: int, multiple: bool) -> list[int]:
@@ -84,5 +93,5 @@ def pick_by_numbers(numbers: Sequence[int], count: int, multiple: bool) -> list[
 def starts_with_words(folded: str, words: str) -> bool:
     """The answer opens with these words, whole: "oui je peux" opens with "oui", not
     "ouistiti" with "oui"."""
-    key = fold(words)
+    key = _fold_keyword(words)
     return bool(key) and (folded == key or folded.startswith(key + " "))
