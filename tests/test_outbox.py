@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot.channels.base import InboundMessage, OutboundMessage, SendResult
@@ -35,3 +36,52 @@ async def test_a_fault_of_ours_fails_the_message_for_good_instead_of_looping(
     assert rows and all(m.status == "failed" for m in rows)
     assert all(m.last_error == "unexpected error: KeyError" for m in rows)
     assert broken.calls == len(rows)  # one try each, not a loop
+
+
+class RecordingSender:
+    channel = "terminal"
+    free_text_window = None
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        self.sent.append((message.address, message.text))
+        return SendResult(provider_message_id=None)
+
+
+async def test_a_claim_in_flight_on_another_worker_holds_all_of_her_messages(
+        runtime: Runtime) -> None:
+    """Two workers claiming at once must not split one woman's messages (the second
+    could be sent before the first): while another worker's claim holds her, none of
+    hers is claimed; the other women's are."""
+    from sqlalchemy import func, text
+
+    from bot.outbox import CLAIM_LOCK_SPACE
+    from bot.storage.models import Contact
+
+    if runtime.db_engine.dialect.name != "postgresql":
+        pytest.skip("claims run at the same time only on PostgreSQL")
+    recording = RecordingSender()
+    runtime.outbox.add_sender(recording)  # type: ignore[arg-type]
+    for address in ("held-woman", "other-woman"):
+        await runtime.dialogue.handle(InboundMessage(
+            channel="terminal", address=address, text="salam",
+            provider_message_id=address), inline=False)
+    async with runtime.sessionmaker() as db:
+        held_id = await db.scalar(select(Contact.id).where(
+            Contact.address_hash == runtime.dialogue.conversation_key("terminal",
+                                                                      "held-woman")))
+        queued = await db.scalar(select(func.count()).select_from(Message).where(
+            Message.direction == "out", Message.contact_id == held_id))
+    assert held_id is not None and queued >= 2
+    async with runtime.db_engine.connect() as other_worker:
+        await other_worker.execute(text("SELECT pg_advisory_xact_lock(:space, :contact)"),
+                                   {"space": CLAIM_LOCK_SPACE, "contact": held_id})
+        await runtime.outbox.deliver()
+        assert recording.sent and {a for a, _ in recording.sent} == {"other-woman"}
+        await other_worker.rollback()  # that claim ends
+    await runtime.outbox.deliver()
+    hers = [t for a, t in recording.sent if a == "held-woman"]
+    theirs = [t for a, t in recording.sent if a == "other-woman"]
+    assert len(hers) == queued and hers == theirs  # all of hers, in order
