@@ -90,3 +90,11 @@ def numbered_text(text: str, buttons: tuple[ReplyButton, ...]) -> str:
         return text
     lines = [text] + [f"{index}. {button.label}" for index, button in enumerate(buttons, 1)]
     return "\n".join(lines)
+
+
+MAX_MEDIA_BYTES = 16 * 1024 * 1024  # WhatsApp's own limit for audio and video
+
+
+class MediaUnavailable(Exception):
+    """An attachment cannot be fetched from the provider: gone, refused, too large, or
+    not at the provider's address."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from bot.channels.base import OutboundSender
+from bot.channels.base import MediaUnavailable, OutboundSender
 from bot.channels.telegram import TelegramChannel
 from bot.channels.twilio import STATUS_PATH, TwilioApi, TwilioSender
 from bot.settings import Settings
@@ -23,6 +23,15 @@ class ChannelCatalog:
     telegram: TelegramChannel | None = None
     twilio: TwilioApi | None = None
     off: dict[str, str] = field(default_factory=dict)  # channel -> why it is off
+
+    async def fetch_media(self, channel: str, url: str) -> tuple[bytes, str | None]:
+        """What she attached, from her channel's provider (`MediaUnavailable` if it
+        cannot be had: the channel is off, the provider lost or refuses it)."""
+        if channel == "telegram" and self.telegram is not None:
+            return await self.telegram.fetch_media(url)
+        if channel in ("sms", "whatsapp") and self.twilio is not None:
+            return await self.twilio.fetch_media(url)
+        raise MediaUnavailable(f"the {channel} channel is off")
 
     async def aclose(self) -> None:
         if self.telegram is not None:

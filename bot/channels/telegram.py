@@ -31,9 +31,11 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from bot.channels.base import (
+    MAX_MEDIA_BYTES,
     Command,
     InboundMessage,
     Media,
+    MediaUnavailable,
     OutboundMessage,
     PermanentSendError,
     SendResult,
@@ -204,10 +206,28 @@ class TelegramChannel:
 
     def __init__(self, token: str, *, base_url: str, webhook_secret: str) -> None:
         self._requests = (HTTPXRequest(), HTTPXRequest())
+        # Files are served beside the methods: .../bot<token>/ -> .../file/bot<token>/
+        file_url = base_url[:-len("bot")] + "file/bot" if base_url.endswith("/bot") else None
         self.bot = Bot(token, base_url=base_url, request=self._requests[0],
-                       get_updates_request=self._requests[1])
+                       get_updates_request=self._requests[1],
+                       **({"base_file_url": file_url} if file_url else {}))
         self.sender = TelegramSender(self.bot)
         self._secret = webhook_secret
+
+    async def fetch_media(self, file_id: str, *,
+                          limit: int = MAX_MEDIA_BYTES) -> tuple[bytes, str | None]:
+        """An attachment she sent, for the counselor, by its file id (`getFile`, then
+        the file). The type is the one her message declared."""
+        try:
+            file = await self.bot.get_file(file_id)
+            if file.file_size is not None and file.file_size > limit:
+                raise MediaUnavailable("too large")
+            data = await file.download_as_bytearray()
+        except TelegramError as exc:
+            raise MediaUnavailable(f"telegram: {type(exc).__name__}") from None
+        if len(data) > limit:
+            raise MediaUnavailable("too large")
+        return bytes(data), None
 
     @property
     def webhook_ready(self) -> bool:

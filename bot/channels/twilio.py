@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import aiohttp
 from twilio.base.exceptions import TwilioRestException
@@ -29,9 +29,11 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from bot.channels.base import (
+    MAX_MEDIA_BYTES,
     Command,
     InboundMessage,
     Media,
+    MediaUnavailable,
     OutboundMessage,
     PermanentSendError,
     SendResult,
@@ -46,6 +48,7 @@ SIGNATURE_HEADER: Final = "X-Twilio-Signature"
 WEBHOOK_PATH: Final = "/webhooks/twilio"
 STATUS_PATH: Final = "/webhooks/twilio/status"
 WHATSAPP_PREFIX: Final = "whatsapp:"
+MEDIA_HOST: Final = "api.twilio.com"  # where Twilio keeps what she attached
 WHATSAPP_WINDOW: Final = timedelta(hours=24)
 MAX_BODY: Final = 4096
 MAX_MEDIA: Final = 10
@@ -204,6 +207,46 @@ class TwilioApi:
         if self._http is not None:
             await self._http.close()
         self._http = self._client = None
+
+    async def fetch_media(self, url: str, *, limit: int = MAX_MEDIA_BYTES) -> tuple[bytes, str]:
+        """An attachment she sent (`MediaUrl0`...), for the counselor: fetched with the
+        account's credentials from Twilio's API only (never sent to another host), then
+        from where Twilio redirects, without them. Returns the bytes and their type."""
+        parts = urlsplit(url)
+        if parts.scheme != "https" or parts.hostname != MEDIA_HOST:
+            raise MediaUnavailable("not a Twilio media address")
+        if self._base_url:  # a local fake Twilio (tests)
+            base = urlsplit(self._base_url.rstrip("/"))
+            url = urlunsplit((base.scheme, base.netloc, base.path + parts.path, parts.query, ""))
+        token = base64.b64encode(f"{self._account_sid}:{self._auth_token}".encode()).decode()
+        timeout = aiohttp.ClientTimeout(total=self._timeout * 2)
+        try:
+            async with aiohttp.ClientSession(timeout=timeout) as http:
+                async with http.get(url, headers={"Authorization": f"Basic {token}"},
+                                    allow_redirects=False) as response:
+                    if response.status in (301, 302, 303, 307, 308):
+                        url = urljoin(url, response.headers.get("Location", ""))
+                        if urlsplit(url).scheme not in ("https", "http"):
+                            raise MediaUnavailable("a redirect to nowhere")
+                    else:
+                        return await _read_media(response, limit)
+                async with http.get(url) as response:
+                    return await _read_media(response, limit)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise MediaUnavailable(f"twilio: {type(exc).__name__}") from None
+
+
+async def _read_media(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, str]:
+    if response.status != 200:
+        raise MediaUnavailable(f"HTTP {response.status}")
+    if (response.content_length or 0) > limit:
+        raise MediaUnavailable("too large")
+    data = bytearray()
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        data += chunk
+        if len(data) > limit:
+            raise MediaUnavailable("too large")
+    return bytes(data), response.content_type or "application/octet-stream"
 
 
 class TwilioSender:

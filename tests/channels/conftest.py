@@ -39,7 +39,7 @@ def telegram_api() -> Iterator[FakeTelegram]:
 
 @pytest.fixture
 def twilio_api() -> Iterator[FakeTwilio]:
-    server = FakeTwilio()
+    server = FakeTwilio(AUTH_TOKEN)
     server.start()
     yield server
     server.stop()

@@ -5,6 +5,7 @@ request. The real python-telegram-bot and twilio clients talk to them."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import socket
 import threading
@@ -110,6 +111,7 @@ class FakeTelegram(FakeServer):
     def __init__(self, token: str) -> None:
         super().__init__()
         self.token = token
+        self.files: dict[str, bytes] = {}  # file_id -> content (getFile, then the file)
         self._updates: list[dict[str, Any]] = []
         self._message_id = 1000
 
@@ -122,7 +124,16 @@ class FakeTelegram(FakeServer):
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         return app
+
+    async def _file(self, request: web.Request) -> web.Response:
+        self.calls.append(Call("file", {"path": request.match_info["path"]},
+                               dict(request.headers)))
+        content = self.files.get(request.match_info["path"].rsplit("/", 1)[-1])
+        if request.match_info["token"] != self.token or content is None:
+            return web.Response(status=404)
+        return web.Response(body=content, content_type="application/octet-stream")
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
@@ -145,6 +156,14 @@ class FakeTelegram(FakeServer):
             result = {"message_id": self._message_id, "date": int(time.time()),
                       "chat": {"id": int(params["chat_id"]), "type": "private"},
                       "text": params.get("text", "")}
+        elif method == "getFile":
+            file_id = str(params["file_id"])
+            if file_id not in self.files:
+                return web.json_response({"ok": False, "error_code": 400,
+                                          "description": "Bad Request: invalid file_id"},
+                                         status=400)
+            result = {"file_id": file_id, "file_unique_id": "u" + file_id,
+                      "file_size": len(self.files[file_id]), "file_path": f"voice/{file_id}"}
         elif method == "getUpdates":
             offset = int(params.get("offset") or 0)
             self._updates[:] = [u for u in self._updates if u["update_id"] >= offset]
@@ -159,8 +178,10 @@ class FakeTelegram(FakeServer):
 class FakeTwilio(FakeServer):
     """The Messages resource of Twilio's REST API."""
 
-    def __init__(self) -> None:
+    def __init__(self, auth_token: str = "") -> None:
         super().__init__()
+        self.auth_token = auth_token
+        self.media: dict[str, tuple[bytes, str]] = {}  # media sid -> content and its type
         self._count = 0
         self.template = json.loads((DATA / "twilio" / "message_created.json").read_text())
 
@@ -170,7 +191,26 @@ class FakeTwilio(FakeServer):
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/2010-04-01/Accounts/{account}/Messages.json", self._create)
+        app.router.add_get("/2010-04-01/Accounts/{account}/Messages/{message}/Media/{media}",
+                           self._media)
+        app.router.add_get("/media-store/{media}", self._stored_media)
         return app
+
+    async def _media(self, request: web.Request) -> web.Response:
+        """As Twilio does: with the account's credentials, a redirect to the stored file."""
+        self.calls.append(Call("Media", dict(request.match_info), dict(request.headers)))
+        expected = "Basic " + base64.b64encode(
+            f"{request.match_info['account']}:{self.auth_token}".encode()).decode()
+        if request.headers.get("Authorization") != expected:
+            return web.json_response({"code": 20003, "status": 401}, status=401)
+        if request.match_info["media"] not in self.media:
+            return web.json_response({"code": 20404, "status": 404}, status=404)
+        raise web.HTTPTemporaryRedirect(f"/media-store/{request.match_info['media']}")
+
+    async def _stored_media(self, request: web.Request) -> web.Response:
+        self.calls.append(Call("MediaStore", dict(request.match_info), dict(request.headers)))
+        content, content_type = self.media[request.match_info["media"]]
+        return web.Response(body=content, content_type=content_type)
 
     async def _create(self, request: web.Request) -> web.Response:
         params = {k: str(v) for k, v in (await request.post()).items()}

@@ -5,6 +5,7 @@ showing it in full is a separate POST, audited."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timezone
 from typing import Annotated, Any
@@ -15,11 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
+from bot.channels.base import MediaUnavailable
 from bot.crypto import DecryptionError
 from bot.handoff.cases import MAX_COUNSELOR_TEXT, OUTCOMES, CaseConflict, CaseNotFound
 from bot.handoff.history import moves_of
 from bot.runtime import Runtime
-from bot.storage.models import Account, CannedReply, Case, CaseNote, Center, Contact
+from bot.storage.models import Account, CannedReply, Case, CaseNote, Center, Contact, Message
 from bot.types import SERVICES, VARIETIES
 from bot.web.console.auth import ConsoleDenied, ConsoleUser, CounselorDep, undo
 from bot.web.console.pages import aware, render, see_other
@@ -213,3 +215,42 @@ async def reveal_address(request: Request, reference: Reference, runtime: Runtim
     page = await case_page(request, runtime, db, user, case, revealed=revealed)
     page.headers["Cache-Control"] = "no-store"
     return page
+
+
+# Shown in the page itself; anything else she sent is downloaded, never rendered by the
+# browser as a page of this site.
+INLINE_TYPES = frozenset({"audio/ogg", "audio/mpeg", "audio/mp4", "audio/aac", "audio/amr",
+                          "audio/wav", "audio/webm", "image/jpeg", "image/png", "image/gif",
+                          "image/webp", "video/mp4", "video/3gpp"})
+
+
+@router.get("/{reference}/media/{message_id}/{index}")
+async def attachment(reference: Reference, message_id: Annotated[int, Path(ge=1)],
+                     index: Annotated[int, Path(ge=0, le=9)], runtime: RuntimeDep, db: DbDep,
+                     user: CounselorDep) -> Response:
+    """A voice note, photo or document she sent, fetched from her channel's provider
+    when the counselor opens it (Amane does not keep a copy); audited, never cached."""
+    case = await _case(runtime, db, user, reference)
+    message = await db.get(Message, message_id)
+    if (message is None or message.case_id != case.id or message.direction != "in"
+            or message.payload_enc is None):
+        raise ConsoleDenied(404, "not_found")
+    media = json.loads(runtime.cipher.decrypt(message.payload_enc)).get("media", [])
+    if index >= len(media):
+        raise ConsoleDenied(404, "not_found")
+    item = media[index]
+    audit.record(db, "case.attachment_opened", account=user.account,
+                 case_reference=case.reference, detail={"message": message.id, "index": index})
+    await db.commit()
+    try:
+        data, fetched_type = await runtime.channels.fetch_media(message.channel, item["url"])
+    except MediaUnavailable as exc:
+        logger.warning("attachment of message %s unavailable: %s", message.id, exc)
+        raise ConsoleDenied(502, "attachment_unavailable") from None
+    content_type = (item.get("content_type") or fetched_type or "").split(";")[0].strip().lower()
+    inline = content_type in INLINE_TYPES
+    return Response(data, media_type=content_type if inline else "application/octet-stream",
+                    headers={"Cache-Control": "no-store",
+                             "Content-Security-Policy": "sandbox; default-src 'none'",
+                             "Content-Disposition": "inline" if inline else
+                             f'attachment; filename="{case.reference}-{message.id}-{index}"'})

@@ -107,6 +107,21 @@ STRINGS: Final[dict[str, dict[ConsoleLanguage, str]]] = {
     "from_bot": {"ar": "أمان", "fr": "Amane"},
     "from_counselor": {"ar": "المستشارة", "fr": "Conseillère"},
     "no_messages": {"ar": "لا رسائل.", "fr": "Aucun message."},
+    "attachment_voice": {"ar": "رسالة صوتية", "fr": "Message vocal"},
+    "attachment_photo": {"ar": "صورة", "fr": "Photo"},
+    "attachment_video": {"ar": "فيديو", "fr": "Vidéo"},
+    "attachment_audio": {"ar": "ملف صوتي", "fr": "Fichier audio"},
+    "attachment_document": {"ar": "وثيقة", "fr": "Document"},
+    "open_attachment": {"ar": "فتح", "fr": "Ouvrir"},
+    "attachment_note": {"ar": "يُجلب من مزود الرسائل عند فتحه، ويُسجَّل ذلك.",
+                        "fr": "Récupéré chez l'opérateur à l'ouverture ; l'ouverture est "
+                              "enregistrée."},
+    "attachment_unavailable": {"ar": "تعذر جلب المرفق من مزود الرسائل (ربما حُذف). أعيدي "
+                                     "المحاولة لاحقا.",
+                               "fr": "La pièce jointe n'a pas pu être récupérée chez "
+                                     "l'opérateur (peut-être supprimée). Réessayez plus "
+                                     "tard."},
+    "location_shared": {"ar": "شاركت موقعها", "fr": "Position partagée"},
     "claim": {"ar": "أتكفل بها", "fr": "Prendre en charge"},
     "reply": {"ar": "الرد عليها", "fr": "Lui répondre"},
     "send": {"ar": "إرسال", "fr": "Envoyer"},
