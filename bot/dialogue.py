@@ -339,7 +339,7 @@ class DialogueManager:
         outbox. `wait`: seconds to wait for her conversation lock (0: raise `LockBusy`
         if another worker has it)."""
         async with self._statements.connect() as conn:
-            # Hers stored before this one are all committed (`_contact` orders them).
+            # Hers stored before this one are all committed (`_store` orders them).
             waiting_rows = (await conn.execute(_WAITING, {"message_id": message_id})).all()
         if not waiting_rows or waiting_rows[-1].id != message_id:
             return HandleResult(duplicate=True)  # processed meanwhile, or gone
