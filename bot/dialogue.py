@@ -394,13 +394,6 @@ class DialogueManager:
             logger.info("%d stored message(s) processed by the inbox sweep", count)
         return count
 
-    async def sender_key(self, message_id: int) -> str | None:
-        """The keyed hash of the address a stored message came from (rate limits)."""
-        async with self._sessionmaker() as db:
-            row = await db.get(Message, message_id)
-            contact = await db.get(Contact, row.contact_id) if row and row.contact_id else None
-            return contact.address_hash if contact is not None else None
-
     async def set_aside(self, message_id: int, *, say_so: bool) -> bool:
         """She wrote more than the rate limit allows: her message is kept, on her case if
         she has one, but not run through the flow; `say_so` (once per window): a polite

@@ -60,14 +60,10 @@ async def accept(runtime: Runtime, inbound: InboundMessage,
                                                                  inbound.address))
 
 
-async def _over_the_limit(runtime: Runtime, message_id: int, key: str | None) -> bool:
+async def _over_the_limit(runtime: Runtime, message_id: int, key: str) -> bool:
     """Per-sender rate limit on provider channels: the webhook has already answered
     200 (a 429 would only make the provider retry); over the limit her message is set
     aside and she is told once, politely, to wait."""
-    if key is None:
-        key = await runtime.dialogue.sender_key(message_id)
-    if key is None:
-        return False
     verdict = await sender_verdict(runtime.rate_limiter, key,
                                    runtime.settings.rate_limit_sender_per_minute)
     if verdict.allowed:
@@ -89,6 +85,7 @@ async def after_ack(runtime: Runtime, accepted: Accepted) -> None:
             texts = runtime.flows.get(runtime.settings.default_flow).texts["private_only"]
             await telegram.refuse_chat(accepted.refuse_chat_id, group_refusal(texts))
         if accepted.message_id is not None:
+            assert accepted.sender_key is not None, "`accept` gives both"
             if await _over_the_limit(runtime, accepted.message_id, accepted.sender_key):
                 return
             result = await runtime.dialogue.process(accepted.message_id)

@@ -24,8 +24,6 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from bot.storage.database import single_statements
-
 from bot.channels.base import (
     OutboundMessage,
     OutboundSender,
@@ -35,6 +33,7 @@ from bot.channels.base import (
 )
 from bot.crypto import Cipher
 from bot.outages import is_outage, log_failure
+from bot.storage.database import single_statements
 from bot.storage.models import Case, Contact, Message
 
 logger = logging.getLogger(__name__)
@@ -203,18 +202,15 @@ class Outbox:
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     @staticmethod
-    def _hold_reason(message: Any, sender: OutboundSender,
-                     contact: Contact | None = None) -> str | None:
-        """Why `message` may not be sent now, if it may not. Her contact's opt-out and
-        last message come from `contact`, or else from `message` (a row read with
-        them)."""
-        her = contact if contact is not None else message
-        if her.opted_out_at is not None and message.kind != FAREWELL:
+    def _hold_reason(kind: str, opted_out_at: datetime | None,
+                     last_inbound_at: datetime | None, sender: OutboundSender) -> str | None:
+        """Why a message of `kind` may not be sent to her now, if it may not."""
+        if opted_out_at is not None and kind != FAREWELL:
             return "she sent STOP: held until she sends START"
         window = sender.free_text_window
-        if window is None or message.kind == TEMPLATE:
+        if window is None or kind == TEMPLATE:
             return None
-        last = _aware(her.last_inbound_at)
+        last = _aware(last_inbound_at)
         if last is None or _utcnow() - last > window:
             return "her last message is too old for free text: held until she writes"
         return None
@@ -306,9 +302,9 @@ class Outbox:
         if found is None or found.status != "sending":
             return SKIPPED
         sender = self._senders.get(found.channel)
-        if found.contact is None or sender is None or found.body_enc is None:
-            return await self._set_aside(message_id, sender)
-        if self._hold_reason(found, sender) is not None:
+        if (found.contact is None or sender is None or found.body_enc is None
+                or self._hold_reason(found.kind, found.opted_out_at, found.last_inbound_at,
+                                     sender) is not None):
             return await self._set_aside(message_id, sender)
         buttons: tuple[ReplyButton, ...] = ()
         if found.payload_enc is not None:
@@ -354,7 +350,8 @@ class Outbox:
                 await db.commit()
                 logger.warning("outbound message %s failed: %s", message_id, message.last_error)
                 return FAILED
-            hold = self._hold_reason(message, sender, contact)
+            hold = self._hold_reason(message.kind, contact.opted_out_at,
+                                     contact.last_inbound_at, sender)
             if hold is None:  # she wrote meanwhile: back to the queue, not an attempt
                 message.attempts -= 1
                 message.status = "pending"

@@ -130,15 +130,14 @@ async def test_a_quick_exit_never_swallows_what_she_wrote_after_it(runtime: Runt
 
 async def test_over_the_rate_limit_danger_is_still_read_and_the_rest_goes_to_her_case(
         client: httpx.AsyncClient, runtime: Runtime) -> None:
-    from bot.inbox import Accepted, after_ack
+    from bot.inbox import accept, after_ack
 
     await Woman(client, "+212600000010").says_all(*INTAKE_FR)  # her case exists
     runtime.settings = runtime.settings.model_copy(update={"rate_limit_sender_per_minute": 1})
 
     async def send(text: str, sid: str) -> None:
-        message_id = await runtime.dialogue.accept(InboundMessage(
-            channel="simulator", address="+212600000010", text=text, provider_message_id=sid))
-        await after_ack(runtime, Accepted(message_id=message_id))
+        await after_ack(runtime, await accept(runtime, InboundMessage(
+            channel="simulator", address="+212600000010", text=text, provider_message_id=sid)))
 
     await send("j'ai une question", "a")  # within the limit
     await send("et une autre", "b")  # over it: set aside, on her case

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import aiohttp
 from twilio.base.exceptions import TwilioRestException
@@ -158,6 +158,18 @@ def read_status(params: Mapping[str, str]) -> DeliveryReport:
     return DeliveryReport(message_sid=sid, status=status, error_code=error or None)
 
 
+def _rebased(url: str, base: SplitResult) -> str:
+    """`url` on another base (a local fake Twilio in tests), same path and query."""
+    parts = urlsplit(url)
+    return urlunsplit((base.scheme, base.netloc, base.path + parts.path, parts.query,
+                       parts.fragment))
+
+
+def _basic(username: str, password: str) -> str:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"
+
+
 class _TwilioHttpClient(AsyncTwilioHttpClient):
     """Twilio's async HTTP client, optionally sending to another base URL (a local fake
     in tests). Credentials go in the Authorization header: aiohttp deprecates the
@@ -171,13 +183,10 @@ class _TwilioHttpClient(AsyncTwilioHttpClient):
                       headers: dict[str, str] | None = None,
                       auth: tuple[str, str] | None = None, **kwargs: Any) -> Response:
         if self._base is not None:
-            parts = urlsplit(url)
-            url = urlunsplit((self._base.scheme, self._base.netloc,
-                              self._base.path + parts.path, parts.query, parts.fragment))
+            url = _rebased(url, self._base)
         headers = dict(headers or {})
         if auth is not None:
-            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
-            headers["Authorization"] = f"Basic {token}"
+            headers["Authorization"] = _basic(*auth)
         return await super().request(method, url, params=params, data=data, headers=headers,
                                      auth=None, **kwargs)
 
@@ -216,13 +225,12 @@ class TwilioApi:
         if parts.scheme != "https" or parts.hostname != MEDIA_HOST:
             raise MediaUnavailable("not a Twilio media address")
         if self._base_url:  # a local fake Twilio (tests)
-            base = urlsplit(self._base_url.rstrip("/"))
-            url = urlunsplit((base.scheme, base.netloc, base.path + parts.path, parts.query, ""))
-        token = base64.b64encode(f"{self._account_sid}:{self._auth_token}".encode()).decode()
+            url = _rebased(url, urlsplit(self._base_url.rstrip("/")))
+        credentials = _basic(self._account_sid, self._auth_token)
         timeout = aiohttp.ClientTimeout(total=self._timeout * 2)
         try:
             async with aiohttp.ClientSession(timeout=timeout) as http:
-                async with http.get(url, headers={"Authorization": f"Basic {token}"},
+                async with http.get(url, headers={"Authorization": credentials},
                                     allow_redirects=False) as response:
                     if response.status in (301, 302, 303, 307, 308):
                         url = urljoin(url, response.headers.get("Location", ""))
