@@ -171,9 +171,11 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
             "-o", f"{args.profile}.{pid}.txt", "--pid", str(pid),
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
             for pid in (amane.worker_pids() if args.profile else [])]
+        cpu_before = amane.cpu_seconds()
         started = time.monotonic()
         await asyncio.gather(*(one(i) for i in range(args.women)))
         elapsed = time.monotonic() - started
+        cpu = amane.cpu_seconds() - cpu_before
         sampling = False
         await sampler
         for profiler in profilers:
@@ -189,7 +191,8 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                "rate": rate, "p50": percentile(lat, 0.50), "p95": percentile(lat, 0.95),
                "p99": percentile(lat, 0.99), "errors": len(result.errors),
                "counselor_p50": percentile([x * 1000 for x in counselor], 0.5),
-               "peak_mib": peak / 1024, "ceiling": top, "ratio": rate / top}
+               "peak_mib": peak / 1024,
+               "cpu_ms": 1000 * cpu / max(result.messages, 1), "ceiling": top, "ratio": rate / top}
     database = "SQLite" if args.database == "sqlite" else "PostgreSQL + Redis"
     print(f"Amane, {args.workers} worker(s) on {database}: {args.women} women x "
           f"{len(INTAKE)} messages, {args.concurrency} at a time, "
@@ -200,6 +203,8 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     print(f"  counselor (ms)  p50 {figures['counselor_p50']:.0f}   (API call -> she has it)")
     print(f"  errors          {len(result.errors)}"
           + (f"  e.g. {result.errors[0]}" if result.errors else ""))
+    print(f"  server CPU      {figures['cpu_ms']:.1f} ms per message (user + system, "
+          "all server processes)")
     print(f"  peak memory     {figures['peak_mib']:.0f} MiB (server processes, RSS)")
     print(f"  empty endpoint  {top:8.1f} requests/s (GET /healthz, the ceiling); "
           f"ratio {figures['ratio']:.2f}")

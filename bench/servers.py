@@ -192,10 +192,10 @@ class AmaneServer:
             return False
 
     def pids(self) -> list[int]:
-        """The main process and its workers."""
+        """The main process and its workers (one worker is the main process itself)."""
         if self._process is None:
             return []
-        return [self._process.pid, *self.worker_pids()]
+        return list(dict.fromkeys([self._process.pid, *self.worker_pids()]))
 
     def worker_pids(self) -> list[int]:
         if self._process is None:
@@ -213,6 +213,19 @@ class AmaneServer:
             except OSError:
                 continue
         return total
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the main process and its workers:
+        the cost of the work, steadier than a rate on a machine shared with others."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime (man 5 proc)
+        return total / tick
 
     def stop(self) -> None:
         if self._process is None:
