@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import String, bindparam, delete, func, insert, literal, null, select, update
+from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -53,6 +54,61 @@ _WAITING = (select(_M.c.id, _C.c.address_hash, _C.c.channel)
                    _M.c.id <= bindparam("message_id"))
             .order_by(_M.c.id))
 
+_CASES = Case.__table__
+# The id of her latest case still open (add her contact: `.where`).
+_LATEST_OPEN_CASE = (select(_CASES.c.id).where(_CASES.c.status != "closed")
+                     .order_by(_CASES.c.id.desc()).limit(1))
+# The message to process, locked (the fence: one commit per message), with her contact
+# and the id of her latest open case, in one read.
+_TO_PROCESS = (select(Message, Contact, _LATEST_OPEN_CASE.where(
+    _CASES.c.contact_id == Contact.id).scalar_subquery())
+    .join(Contact, Contact.id == Message.contact_id)
+    .where(Message.id == bindparam("message_id")).with_for_update(of=Message))
+
+
+class _Unknown:
+    """Not read yet (as opposed to None: read, and there is none)."""
+
+
+# Her contact touched (and locked) by her message: STOP and START set her opt-out.
+_TOUCH = (update(_C).where(_C.c.channel == bindparam("her_channel"),
+                           _C.c.address_hash == bindparam("key"))
+          .values(last_inbound_at=bindparam("now"),
+                  opted_out_at=sql_case((bindparam("opt", type_=String) == "stop",
+                                         bindparam("now")),
+                                        (bindparam("opt", type_=String) == "start", null()),
+                                        else_=_C.c.opted_out_at))
+          .returning(_C.c.id, _C.c.opted_out_at))
+_INBOUND_VALUES = ("channel", "kind", "body_enc", "payload_enc", "provider_message_id",
+                   "created_at")
+
+
+def _store_in_one_statement() -> Any:
+    """PostgreSQL: `_store` for a contact that exists, as one statement committed by
+    itself (no BEGIN and COMMIT, one round trip instead of five): her contact touched
+    and locked, her message inserted once the lock is held (so ids follow her order),
+    what was held for her released unless she opted out. Returns her message's id
+    (None when she has no contact yet) and how many were released."""
+    touched = _TOUCH.cte("touched")
+    row = [touched.c.id.label("contact_id"), literal("in").label("direction"),
+           literal("her").label("sender"), literal("received").label("status"),
+           literal(0).label("attempts"),
+           *(bindparam(f"in_{name}", type_=_M.c[name].type).label(name)
+             for name in _INBOUND_VALUES)]
+    stored = (insert(_M).from_select([c.name for c in row], select(*row))
+              .returning(_M.c.id).cte("stored"))
+    released = (update(_M).where(
+        _M.c.contact_id.in_(select(touched.c.id).where(touched.c.opted_out_at.is_(None))),
+        _M.c.direction == "out", _M.c.status == "held")
+        .values(status="pending", next_attempt_at=bindparam("now"), last_error=None)
+        .returning(_M.c.id).cte("released"))
+    return select(select(stored.c.id).scalar_subquery().label("message_id"),
+                  select(func.count()).select_from(released).scalar_subquery()
+                  .label("released"))
+
+
+_STORE = _store_in_one_statement()
+
 # Sent when processing fails: it cannot come from the flow, which may be what failed.
 APOLOGY: dict[Variety, str] = {
     "ary": "سمحي لينا، وقع مشكل. عاودي كتبي من بعد شوية.",
@@ -70,6 +126,12 @@ class PlaceFinder(Protocol):
 
 class VarietyChooser(Protocol):
     def __call__(self, current: Variety | None, result: NluResult, text: str) -> Variety: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    message_id: int
+    released: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +197,7 @@ class DialogueManager:
         self._sessionmaker = sessionmaker
         self._engine = engine_of(sessionmaker)
         self._statements = single_statements(sessionmaker)
+        self._postgres = self._engine.dialect.name == "postgresql"
         self._sessions = sessions
         self._locks = locks
         self._nlu = nlu
@@ -202,20 +265,22 @@ class DialogueManager:
 
     # --- the inbox ---------------------------------------------------------------------
 
-    async def _open_case(self, db: AsyncSession, contact: Contact,
-                         case_id: int | None) -> Case | None:
-        if case_id is not None:
-            case = await db.get(Case, case_id)
-        else:
-            case = await db.scalar(select(Case).where(
-                Case.contact_id == contact.id, Case.status != "closed")
-                .order_by(Case.id.desc()).limit(1))
+    async def _open_case(self, db: AsyncSession, contact: Contact, case_id: int | None,
+                         *, latest: int | None | type[_Unknown] = _Unknown) -> Case | None:
+        """Her case: the one of her session (`case_id`), else her latest open one
+        (`latest`, its id when the caller read it already; None: she has none)."""
+        if case_id is None and latest is _Unknown:
+            latest = await db.scalar(_LATEST_OPEN_CASE.where(
+                _CASES.c.contact_id == contact.id))
+        wanted = case_id if case_id is not None else latest
+        case = await db.get(Case, wanted) if isinstance(wanted, int) else None
         if case is None or case.status == "closed" or case.contact_id != contact.id:
             return None
         return case
 
-    def _inbound_values(self, inbound: InboundMessage, contact_id: int) -> dict[str, Any]:
-        """Her message as a row of the inbox: everything she sent, encrypted."""
+    def _inbound_values(self, inbound: InboundMessage) -> dict[str, Any]:
+        """Her message as a row of the inbox (`_INBOUND_VALUES`): everything she sent,
+        encrypted."""
         kind = "text"
         payload: dict[str, Any] = {}
         if inbound.media:
@@ -230,11 +295,10 @@ class DialogueManager:
         if inbound.command is not None:
             payload["command"] = inbound.command
         return {
-            "contact_id": contact_id, "channel": inbound.channel,
-            "direction": "in", "sender": "her", "kind": kind,
+            "channel": inbound.channel, "kind": kind,
             "body_enc": self._cipher.encrypt(inbound.text) if inbound.text else None,
             "payload_enc": self._cipher.encrypt(json.dumps(payload)) if payload else None,
-            "provider_message_id": inbound.provider_message_id, "status": "received",
+            "provider_message_id": inbound.provider_message_id,
             "created_at": inbound.received_at,
         }
 
@@ -298,46 +362,57 @@ class DialogueManager:
         messages are stored one at a time and their ids follow the order they were
         committed in."""
         now = datetime.now(timezone.utc)
-        opt: dict[str, Any] = {}
-        if inbound.command == "stop" and inbound.channel in OPT_OUT_CHANNELS:
-            opt["opted_out_at"] = now
-        elif inbound.command == "start":
-            opt["opted_out_at"] = None
-        touch = (update(_C).where(_C.c.channel == inbound.channel, _C.c.address_hash == key)
-                 .values(last_inbound_at=now, **opt).returning(_C.c.id, _C.c.opted_out_at))
+        opt = inbound.command if inbound.command == "start" or (
+            inbound.command == "stop" and inbound.channel in OPT_OUT_CHANNELS) else None
+        touch = {"her_channel": inbound.channel, "key": key, "now": now, "opt": opt}
         try:
-            async with self._engine.begin() as conn:
-                contact = (await conn.execute(touch)).first()
-                if contact is None:  # her first message on this channel
-                    try:
-                        async with conn.begin_nested():
-                            await conn.execute(insert(_C).values(
-                                channel=inbound.channel, address_hash=key,
-                                address_enc=self._cipher.encrypt(inbound.address)))
-                    except IntegrityError:
-                        pass  # created meanwhile by another worker
-                    contact = (await conn.execute(touch)).one()
-                message_id = (await conn.execute(
-                    insert(_M).values(**self._inbound_values(inbound, contact.id))
-                    .returning(_M.c.id))).scalar_one()
-                released = 0
-                if contact.opted_out_at is None:
-                    released = await self._outbox.release_held(conn, contact.id)
+            stored = None
+            if self._postgres:
+                async with self._statements.connect() as conn:
+                    stored = (await conn.execute(_STORE, {**touch, **{
+                        f"in_{k}": v for k, v in self._inbound_values(inbound).items()}})).one()
+            if stored is None or stored.message_id is None:  # SQLite, or her first message
+                stored = await self._store_in_transaction(touch, inbound)
         except IntegrityError:
             logger.info("duplicate %s message ignored", inbound.channel)
             return None
-        if released:
-            logger.info("%d held message(s) released for %s", released, key[:12])
+        if stored.released:
+            logger.info("%d held message(s) released for %s", stored.released, key[:12])
             self._outbox.wake()
-        return int(message_id)
+        return int(stored.message_id)
 
-    async def process(self, message_id: int, *, wait: float | None = None) -> HandleResult:
+    async def _store_in_transaction(self, touch: dict[str, Any],
+                                    inbound: InboundMessage) -> _Stored:
+        async with self._engine.begin() as conn:
+            contact = (await conn.execute(_TOUCH, touch)).first()
+            if contact is None:  # her first message on this channel
+                try:
+                    async with conn.begin_nested():
+                        await conn.execute(insert(_C).values(
+                            channel=inbound.channel, address_hash=touch["key"],
+                            address_enc=self._cipher.encrypt(inbound.address)))
+                except IntegrityError:
+                    pass  # created meanwhile by another worker
+                contact = (await conn.execute(_TOUCH, touch)).one()
+            message_id = (await conn.execute(
+                insert(_M).values(contact_id=contact.id, direction="in", sender="her",
+                                  status="received", **self._inbound_values(inbound))
+                .returning(_M.c.id))).scalar_one()
+            released = 0
+            if contact.opted_out_at is None:
+                released = await self._outbox.release_held(conn, contact.id)
+        return _Stored(int(message_id), released)
+
+    async def process(self, message_id: int, *, wait: float | None = None,
+                      caller_delivers: bool = False) -> HandleResult:
         """Process a stored message, and before it any older one of hers still waiting,
         in order. A message that fails is marked failed and she gets a short apology;
         the next ones are still processed. One that meets an outage (database or Redis
         unreachable) stays waiting, with the ones after it. Replies go through the
         outbox. `wait`: seconds to wait for her conversation lock (0: raise `LockBusy`
-        if another worker has it)."""
+        if another worker has it). `caller_delivers`: the caller sends
+        `result.outbound` itself, so the outbox loop is woken only for an apology (else
+        it would race the caller for the same messages, a claim in vain each time)."""
         async with self._statements.connect() as conn:
             # Hers stored before this one are all committed (`_store` orders them).
             waiting_rows = (await conn.execute(_WAITING, {"message_id": message_id})).all()
@@ -346,6 +421,7 @@ class DialogueManager:
         waiting = [r.id for r in waiting_rows]
         key, channel = waiting_rows[-1].address_hash, waiting_rows[-1].channel
         result = HandleResult()
+        apologised = False
         async with self._locks.hold(key, wait=wait) as held:
             for waiting_id in waiting:
                 try:
@@ -361,13 +437,14 @@ class DialogueManager:
                     logger.exception("inbound message %s failed on %s", waiting_id,
                                      channel)
                     await self._rewind(key, waiting_id)
-                    await self._fail(waiting_id)
+                    apologised = await self._fail(waiting_id) is not None or apologised
                     continue
                 if done is not None:
                     result.replies.extend(done.replies)
                     result.language = done.language
                     result.outbound.extend(done.outbound)
-        self._outbox.wake()  # the caller delivers `result.outbound`; the loop the rest
+        if apologised or not caller_delivers:
+            self._outbox.wake()
         return result
 
     async def process_pending(self, older_than: timedelta = timedelta(0), *,
@@ -456,16 +533,14 @@ class DialogueManager:
         async with self._sessionmaker() as db:
             # The fence: whatever happened to the lock, one commit per message. A second
             # worker on the same message waits on this row lock, then finds it done.
-            found = (await db.execute(
-                select(Message, Contact).join(Contact, Contact.id == Message.contact_id)
-                .where(Message.id == message_id).with_for_update(of=Message))).first()
+            found = (await db.execute(_TO_PROCESS, {"message_id": message_id})).first()
             if found is None or found[0].status != "received":
                 return None  # processed meanwhile, or erased by a quick exit
-            row, contact = found
+            row, contact, latest = found
             inbound = self._inbound_from_row(row, contact)
             case_id = session.host.get("case_id") if session is not None else None
             case = await self._open_case(db, contact, case_id if isinstance(case_id, int)
-                                         else None)
+                                         else None, latest=latest)
             if case is None and session is not None and (session.host.get("case_id")
                                                           or session.status != "active"):
                 session = None  # her case was closed, or the last conversation ended

@@ -88,7 +88,8 @@ async def after_ack(runtime: Runtime, accepted: Accepted) -> None:
             assert accepted.sender_key is not None, "`accept` gives both"
             if await _over_the_limit(runtime, accepted.message_id, accepted.sender_key):
                 return
-            result = await runtime.dialogue.process(accepted.message_id)
+            result = await runtime.dialogue.process(accepted.message_id,
+                                                    caller_delivers=True)
             # Her replies, sent at once by this worker; the outbox loop (of any
             # worker) takes them if this one dies first.
             await runtime.outbox.deliver(result.outbound)
