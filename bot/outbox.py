@@ -164,6 +164,10 @@ class Outbox:
         self._cipher = cipher
         self._senders = dict(senders)
         self._wakeup = asyncio.Event()
+        # Given messages were left behind an earlier one of hers still being sent: the
+        # next delivery to finish wakes the loop for them (else they wait a whole
+        # interval).
+        self._left_behind = False
         self._stale = stale_sending
         self._sending = asyncio.Semaphore(concurrency)
 
@@ -251,10 +255,15 @@ class Outbox:
         one of hers is being sent or waits for a retry. Different women's messages are
         sent concurrently."""
         claimed = await self._claim(message_ids, limit)
+        if message_ids is not None and not set(message_ids) <= {m for m, _ in claimed}:
+            self._left_behind = True
         chains: dict[int | None, list[int]] = {}
         for message_id, contact_id in claimed:
             chains.setdefault(contact_id, []).append(message_id)
         sent = await asyncio.gather(*(self._deliver_chain(ids) for ids in chains.values()))
+        if claimed and self._left_behind:
+            self._left_behind = False
+            self.wake()
         return sum(sent)
 
     async def _claim(self, message_ids: Sequence[int] | None,
@@ -465,6 +474,7 @@ class Outbox:
         loop = asyncio.get_running_loop()
         stale_checked = -interval
         while True:
+            self._wakeup.clear()  # before the pass: a wake-up during it is not lost
             try:
                 if loop.time() - stale_checked >= interval:
                     await self.requeue_stale()
@@ -474,7 +484,6 @@ class Outbox:
                 raise
             except Exception as exc:
                 log_failure(logger, "outbox pass", exc)
-            self._wakeup.clear()
             try:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=interval)
             except asyncio.TimeoutError:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import pytest
 from sqlalchemy import select
 
@@ -85,3 +88,50 @@ async def test_a_claim_in_flight_on_another_worker_holds_all_of_her_messages(
     hers = [t for a, t in recording.sent if a == "held-woman"]
     theirs = [t for a, t in recording.sent if a == "other-woman"]
     assert len(hers) == queued and hers == theirs  # all of hers, in order
+
+
+class GatedSender(RecordingSender):
+    """Sends the first message only once `gate` is set: it stays 'sending' meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.first_started = asyncio.Event()
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        if not self.sent and not self.first_started.is_set():
+            self.first_started.set()
+            await self.gate.wait()
+        return await super().send(message)
+
+
+async def test_a_reply_left_behind_her_earlier_one_goes_as_soon_as_that_one_is_sent(
+        runtime: Runtime) -> None:
+    """Her next reply cannot be claimed while her previous one is still being sent (her
+    order). It must not then wait for the loop's next pass (an interval away): the
+    delivery that finishes wakes the loop for it."""
+    gated = GatedSender()
+    runtime.outbox.add_sender(gated)  # type: ignore[arg-type]
+    loop = asyncio.create_task(runtime.outbox.run(interval=3600))
+    try:
+        first = await runtime.dialogue.handle(InboundMessage(
+            channel="terminal", address="x", text="salam", provider_message_id="1"),
+            inline=False)
+        sending = asyncio.create_task(runtime.outbox.deliver(first.outbound))
+        await asyncio.wait_for(gated.first_started.wait(), 5)
+        second = await runtime.dialogue.handle(InboundMessage(
+            channel="terminal", address="x", text="1", provider_message_id="2"),
+            inline=False)
+        assert second.outbound
+        assert await runtime.outbox.deliver(second.outbound) == 0  # behind the first
+        gated.gate.set()
+        await sending
+        for _ in range(100):  # a loop pass, not the hour-long interval
+            if len(gated.sent) == len(first.outbound) + len(second.outbound):
+                break
+            await asyncio.sleep(0.05)
+        assert len(gated.sent) == len(first.outbound) + len(second.outbound)
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
