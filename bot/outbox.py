@@ -108,6 +108,10 @@ _SENT = (update(_M).where(_M.c.id == bindparam("message_id"))
                  processed_at=bindparam("now"),
                  provider_message_id=bindparam("provider_id")))
 
+_UNCLAIM = (update(_M).where(_M.c.id.in_(bindparam("ids", expanding=True)),
+                             _M.c.status == "sending")
+            .values(status="pending", attempts=_M.c.attempts - 1))
+
 
 def _rank(column: Any) -> Any:
     return sql_case(DELIVERY_RANK, value=column, else_=0)
@@ -279,20 +283,20 @@ class Outbox:
         return sorted((int(r[0]), r[1]) for r in rows)
 
     async def _deliver_chain(self, message_ids: list[int]) -> int:
-        """Her claimed messages, one after the other (a retry's backoff then keeps the
-        later ones behind the earlier: see `_claim`)."""
+        """Her claimed messages, one after the other. None overtakes an earlier one: if
+        one must wait for a retry, the ones after it go back to the queue, behind it
+        (see `_claim`); in an outage they stay claimed with it and are requeued with
+        it after the stale delay."""
         sent = 0
         async with self._sending:
-            for message_id in message_ids:
+            for index, message_id in enumerate(message_ids):
                 try:
-                    if await self._deliver_one(message_id) == SENT:
-                        sent += 1
+                    outcome = await self._deliver_one(message_id)
                 except Exception as exc:
                     if is_outage(exc):
-                        # Left 'sending': requeued after the stale delay.
                         logger.warning("outbound message %s: delivery interrupted (%s)",
                                        message_id, type(exc).__name__)
-                        continue
+                        return sent
                     # A fault of ours (a sender's bug, an undecryptable row): retrying
                     # would fail the same way, forever. It fails for good, on her case.
                     logger.exception("outbound message %s could not be sent (%s)",
@@ -300,7 +304,18 @@ class Outbox:
                     await self._record_failure(message_id,
                                                f"unexpected error: {type(exc).__name__}",
                                                permanent=True)
+                    continue
+                if outcome == SENT:
+                    sent += 1
+                elif outcome == RETRY and index + 1 < len(message_ids):
+                    await self._unclaim(message_ids[index + 1:])
+                    return sent
         return sent
+
+    async def _unclaim(self, message_ids: list[int]) -> None:
+        """Claimed messages back to the queue, not counted as an attempt."""
+        async with self._statements.connect() as conn:
+            await conn.execute(_UNCLAIM, {"ids": message_ids})
 
     async def _deliver_one(self, message_id: int) -> str:
         """Send one claimed message. The database is not held during the send: the

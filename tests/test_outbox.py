@@ -6,9 +6,14 @@ import asyncio
 import contextlib
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from bot.channels.base import InboundMessage, OutboundMessage, SendResult
+from bot.channels.base import (
+    InboundMessage,
+    OutboundMessage,
+    SendResult,
+    TransientSendError,
+)
 from bot.runtime import Runtime
 from bot.storage.models import Message
 
@@ -58,7 +63,7 @@ async def test_a_claim_in_flight_on_another_worker_holds_all_of_her_messages(
     """Two workers claiming at once must not split one woman's messages (the second
     could be sent before the first): while another worker's claim holds her, none of
     hers is claimed; the other women's are."""
-    from sqlalchemy import func, text
+    from sqlalchemy import text
 
     from bot.outbox import CLAIM_LOCK_SPACE
     from bot.storage.models import Contact
@@ -135,3 +140,42 @@ async def test_a_reply_left_behind_her_earlier_one_goes_as_soon_as_that_one_is_s
         loop.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await loop
+
+
+class FailsFirstOnce(RecordingSender):
+    """The provider fails once on the first message it is given (a timeout, a 503)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed = False
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        if not self.failed:
+            self.failed = True
+            raise TransientSendError("provider busy")
+        return await super().send(message)
+
+
+async def test_a_reply_that_must_be_retried_is_not_overtaken_by_the_next(
+        runtime: Runtime) -> None:
+    """Her replies leave in order even when the first must wait for a retry: the ones
+    claimed with it go back to the queue, behind it, instead of being sent before it."""
+    from sqlalchemy import update
+
+    sender = FailsFirstOnce()
+    runtime.outbox.add_sender(sender)  # type: ignore[arg-type]
+    result = await runtime.dialogue.handle(InboundMessage(
+        channel="terminal", address="x", text="salam", provider_message_id="1"),
+        inline=False)
+    assert len(result.outbound) >= 2
+    assert await runtime.outbox.deliver(result.outbound) == 0
+    assert sender.sent == []  # the second did not overtake the first
+    async with runtime.sessionmaker() as db:
+        rows = (await db.scalars(select(Message).where(Message.direction == "out")
+                                 .order_by(Message.id))).all()
+        assert [m.status for m in rows] == ["pending"] * len(rows)
+        assert [m.attempts for m in rows] == [1] + [0] * (len(rows) - 1)
+        await db.execute(update(Message).values(next_attempt_at=func.now()))
+        await db.commit()
+    assert await runtime.outbox.deliver() == len(rows)
+    assert [t for _, t in sender.sent] == [r.text for r in result.replies]
