@@ -5,6 +5,7 @@ PostgreSQL or Redis binaries are missing."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -84,8 +85,11 @@ def blank(texts: list[str]) -> list[str]:
     return [REFERENCE.sub("AM-??????", t) for t in texts]
 
 
+@contextlib.asynccontextmanager
 async def deploy(tmp_path: Path, postgres: PrivatePostgres, redis: PrivateRedis, *,
                  workers: int, nlu_cache: Path) -> AsyncIterator[Deployment]:
+    """Amane running on `postgres` and `redis`, stopped when the block ends, also when
+    an assertion in it fails (its workers must not outlive the test)."""
     provider = await FakeTwilioProvider(AUTH_TOKEN).start()
     port = free_port()
     ensure_nlu_model(nlu_cache)

@@ -60,7 +60,7 @@ async def nothing_lost_nothing_twice(deployment: Deployment, women: list[SmsWoma
 async def test_redis_restarted_mid_conversation(
         tmp_path: Path, servers: tuple[PrivatePostgres, PrivateRedis],
         nlu_cache_dir: Path) -> None:
-    async for deployment in deploy(tmp_path, *servers, workers=2, nlu_cache=nlu_cache_dir):
+    async with deploy(tmp_path, *servers, workers=2, nlu_cache=nlu_cache_dir) as deployment:
         women = await under_load(deployment, lambda: asyncio.to_thread(
             deployment.redis.restart, 3.0))
         await nothing_lost_nothing_twice(deployment, women)
@@ -69,7 +69,7 @@ async def test_redis_restarted_mid_conversation(
 async def test_postgres_restarted(tmp_path: Path,
                                   servers: tuple[PrivatePostgres, PrivateRedis],
                                   nlu_cache_dir: Path) -> None:
-    async for deployment in deploy(tmp_path, *servers, workers=2, nlu_cache=nlu_cache_dir):
+    async with deploy(tmp_path, *servers, workers=2, nlu_cache=nlu_cache_dir) as deployment:
         refused: list[int] = []
 
         async def restart() -> None:
@@ -90,7 +90,7 @@ async def test_postgres_restarted(tmp_path: Path,
 async def test_a_worker_killed_under_load(
         tmp_path: Path, servers: tuple[PrivatePostgres, PrivateRedis],
         nlu_cache_dir: Path) -> None:
-    async for deployment in deploy(tmp_path, *servers, workers=2, nlu_cache=nlu_cache_dir):
+    async with deploy(tmp_path, *servers, workers=2, nlu_cache=nlu_cache_dir) as deployment:
         killed: list[int] = []
 
         async def kill() -> None:
@@ -106,7 +106,7 @@ async def test_a_worker_killed_under_load(
 async def test_the_provider_answering_500_for_45_seconds(
         tmp_path: Path, servers: tuple[PrivatePostgres, PrivateRedis],
         nlu_cache_dir: Path) -> None:
-    async for deployment in deploy(tmp_path, *servers, workers=1, nlu_cache=nlu_cache_dir):
+    async with deploy(tmp_path, *servers, workers=1, nlu_cache=nlu_cache_dir) as deployment:
         provider = deployment.provider
 
         async def outage() -> None:
