@@ -6,9 +6,11 @@ the figures behind the README's "Load benchmark" analysis.
 Brings the schema at that URL up to date, then sends the outbox's read before a send
 (`bot.outbox._TO_SEND`, for a message that does not exist) --count times each way and
 prints the best of three rounds in CPU milliseconds (process time, so other processes on
-the machine count little): through SQLAlchemy with a pool checkout per statement as the
-outbox does, on a connection already checked out, through a separate engine whose
-connections are AUTOCOMMIT from the start, and with asyncpg alone."""
+the machine count little): through SQLAlchemy with a pool checkout per statement (as
+the outbox did before `bot.storage.statements`), through a separate engine whose
+connections are AUTOCOMMIT from the start, on a connection already checked out, as
+Amane sends it now (`Statements.first`: compiled once by SQLAlchemy, sent by asyncpg on
+its own pool), and with asyncpg alone on one connection."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from bot.outbox import _TO_SEND  # noqa: E402
 from bot.storage.database import create_engine, upgrade_async  # noqa: E402
+from bot.storage.statements import Statements  # noqa: E402
 
 
 async def cpu_ms(send: Callable[[], Awaitable[object]], count: int) -> float:
@@ -49,6 +52,7 @@ async def main(args: argparse.Namespace) -> int:
     engine = create_engine(url)
     shared = engine.execution_options(isolation_level="AUTOCOMMIT")
     own = create_async_engine(url, isolation_level="AUTOCOMMIT", pool_size=5)
+    statements = Statements(engine, pool_size=5)
     sql = str(_TO_SEND.compile(dialect=engine.dialect))
     try:
         async def checkout_shared() -> None:
@@ -59,7 +63,7 @@ async def main(args: argparse.Namespace) -> int:
             async with own.connect() as conn:
                 await conn.execute(_TO_SEND, params)
 
-        rows = [("SQLAlchemy, a checkout per statement (the outbox)",
+        rows = [("SQLAlchemy, a checkout per statement (as before)",
                  await cpu_ms(checkout_shared, args.count)),
                 ("SQLAlchemy, a separate AUTOCOMMIT engine",
                  await cpu_ms(checkout_own, args.count))]
@@ -69,10 +73,13 @@ async def main(args: argparse.Namespace) -> int:
 
             rows.append(("SQLAlchemy, connection already checked out",
                          await cpu_ms(held, args.count)))
+            rows.append(("Amane's Statements (asyncpg, its own pool)",
+                         await cpu_ms(lambda: statements.first(_TO_SEND, params), args.count)))
             raw = (await conn.get_raw_connection()).driver_connection
             rows.append(("asyncpg alone, same connection",
                          await cpu_ms(lambda: raw.fetchrow(sql, -1), args.count)))
     finally:
+        await statements.close()
         await engine.dispose()
         await own.dispose()
     for label, ms in rows:

@@ -32,8 +32,9 @@ from bot.outages import is_outage
 from bot.outbox import FAREWELL, Outbox
 from bot.ratelimit import SLOW_DOWN
 from bot.sessions import ConversationLock, HeldLock, LockBusy, SessionStore
-from bot.storage.database import engine_of, single_statements
+from bot.storage.database import engine_of
 from bot.storage.models import Case, Contact, Message
+from bot.storage.statements import Statements
 from bot.types import DEFAULT_VARIETY, NEEDS, VARIETIES, Variety
 
 logger = logging.getLogger(__name__)
@@ -193,11 +194,11 @@ class DialogueManager:
                  sessions: SessionStore, locks: ConversationLock, nlu: NluBackend,
                  places: PlaceFinder, choose_variety: VarietyChooser, flows: FlowRegistry,
                  flow_name: str, cipher: Cipher, hasher: AddressHasher, cases: CaseService,
-                 outbox: Outbox, session_ttl: int) -> None:
+                 outbox: Outbox, statements: Statements, session_ttl: int) -> None:
         self._sessionmaker = sessionmaker
         self._engine = engine_of(sessionmaker)
-        self._statements = single_statements(sessionmaker)
-        self._postgres = self._engine.dialect.name == "postgresql"
+        self._statements = statements
+        self._postgres = statements.postgres
         self._sessions = sessions
         self._locks = locks
         self._nlu = nlu
@@ -368,9 +369,8 @@ class DialogueManager:
         try:
             stored = None
             if self._postgres:
-                async with self._statements.connect() as conn:
-                    stored = (await conn.execute(_STORE, {**touch, **{
-                        f"in_{k}": v for k, v in self._inbound_values(inbound).items()}})).one()
+                stored = await self._statements.first(_STORE, {**touch, **{
+                    f"in_{k}": v for k, v in self._inbound_values(inbound).items()}})
             if stored is None or stored.message_id is None:  # SQLite, or her first message
                 stored = await self._store_in_transaction(touch, inbound)
         except IntegrityError:
@@ -413,9 +413,8 @@ class DialogueManager:
         if another worker has it). `caller_delivers`: the caller sends
         `result.outbound` itself, so the outbox loop is woken only for an apology (else
         it would race the caller for the same messages, a claim in vain each time)."""
-        async with self._statements.connect() as conn:
-            # Hers stored before this one are all committed (`_store` orders them).
-            waiting_rows = (await conn.execute(_WAITING, {"message_id": message_id})).all()
+        # Hers stored before this one are all committed (`_store` orders them).
+        waiting_rows = await self._statements.rows(_WAITING, {"message_id": message_id})
         if not waiting_rows or waiting_rows[-1].id != message_id:
             return HandleResult(duplicate=True)  # processed meanwhile, or gone
         waiting = [r.id for r in waiting_rows]

@@ -33,8 +33,8 @@ from bot.channels.base import (
 )
 from bot.crypto import Cipher
 from bot.outages import is_outage, log_failure
-from bot.storage.database import single_statements
 from bot.storage.models import Case, Contact, Message
+from bot.storage.statements import Statements
 
 logger = logging.getLogger(__name__)
 
@@ -160,11 +160,11 @@ def _aware(value: datetime | None) -> datetime | None:
 
 class Outbox:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], cipher: Cipher,
-                 senders: Mapping[str, OutboundSender], *,
+                 senders: Mapping[str, OutboundSender], *, statements: Statements,
                  stale_sending: timedelta = STALE_SENDING, concurrency: int = 8) -> None:
         self._sessionmaker = sessionmaker
-        self._statements = single_statements(sessionmaker)
-        self._postgres = self._statements.dialect.name == "postgresql"
+        self._statements = statements
+        self._postgres = statements.postgres
         self._cipher = cipher
         self._senders = dict(senders)
         self._wakeup = asyncio.Event()
@@ -278,8 +278,7 @@ class Outbox:
         params: dict[str, object] = {"now": _utcnow(), "limit": limit}
         if message_ids is not None:
             params["ids"] = list(message_ids)
-        async with self._statements.connect() as conn:
-            rows = (await conn.execute(statement, params)).all()
+        rows = await self._statements.rows(statement, params)
         return sorted((int(r[0]), r[1]) for r in rows)
 
     async def _deliver_chain(self, message_ids: list[int]) -> int:
@@ -314,15 +313,13 @@ class Outbox:
 
     async def _unclaim(self, message_ids: list[int]) -> None:
         """Claimed messages back to the queue, not counted as an attempt."""
-        async with self._statements.connect() as conn:
-            await conn.execute(_UNCLAIM, {"ids": message_ids})
+        await self._statements.execute(_UNCLAIM, {"ids": message_ids})
 
     async def _deliver_one(self, message_id: int) -> str:
         """Send one claimed message. The database is not held during the send: the
         message is read in one statement, and written again only once sent, failed or
         held."""
-        async with self._statements.connect() as conn:
-            found = (await conn.execute(_TO_SEND, {"message_id": message_id})).first()
+        found = await self._statements.first(_TO_SEND, {"message_id": message_id})
         if found is None or found.status != "sending":
             return SKIPPED
         sender = self._senders.get(found.channel)
@@ -419,9 +416,9 @@ class Outbox:
         while True:
             try:
                 if not farewell:
-                    async with self._statements.connect() as conn:
-                        await conn.execute(_SENT, {"message_id": message_id, "now": _utcnow(),
-                                                   "provider_id": provider_message_id})
+                    await self._statements.execute(_SENT, {
+                        "message_id": message_id, "now": _utcnow(),
+                        "provider_id": provider_message_id})
                     return
                 async with self._sessionmaker() as db:
                     message = await db.get(Message, message_id)
@@ -458,10 +455,9 @@ class Outbox:
         params = {"channels": list(channels), "provider_id": provider_message_id,
                   "reported": status, "message_id": message_id,
                   "error": f"{status} (provider error {error_code or 'unknown'})"}
-        async with self._statements.connect() as conn:
-            row = (await conn.execute(_DELIVERY_BY_PROVIDER_ID, params)).first()
-            if row is None and message_id is not None:
-                row = (await conn.execute(_DELIVERY_BY_OUR_ID, params)).first()
+        row = await self._statements.first(_DELIVERY_BY_PROVIDER_ID, params)
+        if row is None and message_id is not None:
+            row = await self._statements.first(_DELIVERY_BY_OUR_ID, params)
         if row is None:
             return False
         if row.status == status and status in ("failed", "undelivered"):

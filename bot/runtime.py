@@ -48,6 +48,7 @@ from bot.sessions import (
 )
 from bot.settings import Settings
 from bot.storage.database import create_engine, create_sessionmaker
+from bot.storage.statements import Statements
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class Runtime:
     settings: Settings
     db_engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    statements: Statements
     cipher: Cipher
     hasher: AddressHasher
     sessions: SessionStore
@@ -121,15 +123,20 @@ class Runtime:
             await self.nlu.aclose()
         await self.notifier.aclose()
         await self.sessions.close()
+        await self.statements.close()
         await self.db_engine.dispose()
 
 
 def build_runtime(settings: Settings, *, senders: list[OutboundSender] | None = None) -> Runtime:
     keys = load_keys(settings)
     cipher, hasher = keys.cipher(), keys.hasher()
+    # DATABASE_POOL_SIZE is shared: a third for the statements that stand alone (sent
+    # by asyncpg on PostgreSQL), the rest for transactions.
+    standalone = max(1, settings.database_pool_size // 3)
     db_engine = create_engine(settings.effective_database_url,
-                              pool_size=settings.database_pool_size)
+                              pool_size=max(1, settings.database_pool_size - standalone))
     sessionmaker = create_sessionmaker(db_engine)
+    statements = Statements(db_engine, pool_size=standalone)
 
     redis: Redis | None = None
     sessions: SessionStore
@@ -163,15 +170,17 @@ def build_runtime(settings: Settings, *, senders: list[OutboundSender] | None = 
     all_senders.extend(channels.senders)
     all_senders.extend(senders or [])
     outbox = Outbox(sessionmaker, cipher, {s.channel: s for s in all_senders},
+                    statements=statements,
                     stale_sending=timedelta(seconds=settings.outbox_stale_seconds))
     cases = CaseService(cipher, directory, outbox, notifier)
     dialogue = DialogueManager(
         sessionmaker=sessionmaker, sessions=sessions, locks=locks, nlu=nlu, places=places,
         choose_variety=choose_reply_variety, flows=flows, flow_name=settings.default_flow,
-        cipher=cipher, hasher=hasher, cases=cases, outbox=outbox,
+        cipher=cipher, hasher=hasher, cases=cases, outbox=outbox, statements=statements,
         session_ttl=settings.session_ttl_seconds,
     )
     return Runtime(settings=settings, db_engine=db_engine, sessionmaker=sessionmaker,
+                   statements=statements,
                    cipher=cipher, hasher=hasher, sessions=sessions, locks=locks, redis=redis,
                    nlu=nlu, places=places, flows=flows, directory=directory, outbox=outbox,
                    cases=cases, dialogue=dialogue, rate_limiter=rate_limiter,

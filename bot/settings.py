@@ -40,8 +40,10 @@ class Settings(BaseSettings):
     redis_url: str = ""  # empty: in-process session store, locks and notifications
     # PostgreSQL connections kept open by each worker process. Under load a worker uses
     # about as many as the requests it serves at once; opening one costs more than a
-    # dozen statements, so the pool should cover the peak (workers x this < the
-    # server's max_connections).
+    # dozen statements, so the pool should cover the peak (workers x (this + 5) < the
+    # server's max_connections). A third of them serve the statements that stand alone
+    # (sent by asyncpg directly), the rest SQLAlchemy's transactions (up to 5 more
+    # under a burst).
     database_pool_size: int = Field(default=15, ge=1, le=200)
 
     # Web server

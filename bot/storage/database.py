@@ -60,13 +60,6 @@ def engine_of(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncEngine:
     return engine
 
 
-def single_statements(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncEngine:
-    """The engine of `sessionmaker` for statements that stand alone: each commits by
-    itself (no BEGIN and COMMIT around it, two round trips fewer). For a read, or a
-    write that is one statement."""
-    return engine_of(sessionmaker).execution_options(isolation_level="AUTOCOMMIT")
-
-
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
