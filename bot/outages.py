@@ -19,11 +19,13 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from bot.sessions import LockBusy, LockLost
 
 # asyncpg's own errors when PostgreSQL goes away or is starting or stopping; SQLAlchemy
-# usually wraps them, but not always on connect.
+# usually wraps them, but not always on connect, and `bot.storage.statements` sends
+# its statements with asyncpg directly.
 _POSTGRES_OUTAGE_NAMES = frozenset({
     "ConnectionDoesNotExistError", "CannotConnectNowError", "ConnectionFailureError",
     "AdminShutdownError", "CrashShutdownError", "TooManyConnectionsError",
     "InterfaceError", "InternalClientError", "ConnectionRejectionError",
+    "ClientCannotConnectError",
 })
 
 

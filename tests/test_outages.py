@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -18,6 +19,16 @@ def test_unreachable_servers_are_outages() -> None:
     assert is_outage(OperationalError("SELECT 1", {}, Exception("server closed")))
     assert is_outage(asyncio.TimeoutError())
     assert is_outage(LockBusy()) and is_outage(LockLost())
+
+
+def test_asyncpg_s_own_errors_when_postgresql_is_away_are_outages() -> None:
+    # Raised as they are by the statements sent with asyncpg directly.
+    for error in (asyncpg.ConnectionDoesNotExistError, asyncpg.CannotConnectNowError,
+                  asyncpg.AdminShutdownError, asyncpg.TooManyConnectionsError,
+                  asyncpg.exceptions.ClientCannotConnectError):
+        assert is_outage(error("away")), error
+    assert not is_outage(asyncpg.UniqueViolationError("duplicate key"))
+    assert not is_outage(asyncpg.UndefinedColumnError("no such column"))
 
 
 def test_a_wrapped_outage_is_still_one() -> None:
