@@ -40,6 +40,10 @@ _NUMBERED = re.compile(r"\$(\d+)")
 _DIALECT_ONLY = ("prepared_statement_cache_size", "prepared_statement_name_func",
                  "async_creator_fn")
 ACQUIRE_TIMEOUT = 30.0  # as SQLAlchemy's pool_timeout: then an outage, retried
+CLOSE_TIMEOUT = 10.0  # then the connections still in use are cut
+# A connection lost (PostgreSQL restarted or stopped): the pool's others are dead too.
+_LOST = (asyncpg.PostgresConnectionError, asyncpg.AdminShutdownError,
+         asyncpg.CrashShutdownError, ConnectionError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +53,14 @@ class _Compiled:
     defaults: Mapping[str, Any]  # literal values of the statement itself
     binds: Mapping[str, Callable[[Any], Any]]  # the types' bind processing
     expanding: frozenset[str]  # parameters sent as one array
+    required: frozenset[str]  # parameters the caller must give (no value of their own)
     row: Any  # a namedtuple class (attribute and index access, as SQLAlchemy's rows)
     results: tuple[Callable[[Any], Any] | None, ...] | None  # None: nothing to process
 
     def arguments(self, params: Mapping[str, Any]) -> list[Any]:
+        missing = self.required.difference(params)
+        if missing:  # as SQLAlchemy: never NULL in its place (a LIMIT NULL claims all)
+            raise ValueError(f"a value is required for {', '.join(sorted(missing))}")
         values = []
         for name in self.names:
             value = params[name] if name in params else self.defaults[name]
@@ -74,6 +82,11 @@ class _Compiled:
 def compile_for_asyncpg(statement: Executable, dialect: Any) -> _Compiled:
     """`statement` as asyncpg takes it: SQL with $n parameters and how to fill them."""
     compiled: Any = statement.compile(dialect=dialect)
+    if compiled.insert_prefetch or compiled.update_prefetch:
+        # Column defaults computed in Python (`onupdate=utcnow`) are SQLAlchemy's to
+        # fill in at execution: they would be sent as NULL here.
+        raise ValueError("a statement with Python-side column defaults goes through "
+                         "SQLAlchemy")
     sql: str = compiled.string
     positional = tuple(compiled.positiontup or ())
     expanding = tuple(dict.fromkeys(m.group(2) for m in _POSTCOMPILE.finditer(sql)))
@@ -97,6 +110,7 @@ def compile_for_asyncpg(statement: Executable, dialect: Any) -> _Compiled:
         defaults={k: v for k, v in compiled.params.items()},
         binds={k: v for k, v in processors.items() if v is not None},
         expanding=frozenset(expanding),
+        required=frozenset(name for name, bind in compiled.binds.items() if bind.required),
         row=namedtuple("Row", [c.keyname for c in columns] or ["_"],  # type: ignore[misc]
                        rename=True),
         results=results if any(p is not None for p in results) else None)
@@ -117,6 +131,7 @@ class Statements:
         self.postgres = engine.dialect.name == "postgresql"
         self._pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
+        self._closed = False
         self._opening = asyncio.Lock()
         self._compiled: dict[int, tuple[Executable, _Compiled]] = {}
 
@@ -135,6 +150,8 @@ class Statements:
 
     async def _open(self) -> asyncpg.Pool:
         async with self._opening:
+            if self._closed:  # shutting down: the work is retried by a worker still up
+                raise asyncpg.InterfaceError("the statements' pool is closed")
             if self._pool is None:
                 dialect: Any = self._engine.dialect
                 _, options = dialect.create_connect_args(self._engine.url)
@@ -159,9 +176,10 @@ class Statements:
                     records = [] if record is None else [record]
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise IntegrityError(compiled.sql, None, exc) from exc
-        except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError):
+        except _LOST:
             # After a restart of PostgreSQL every pooled connection is dead: replace
-            # them all before their next use, not one failed statement at a time.
+            # them all before their next use, not one failed statement at a time. (Not
+            # on a timeout: a pool that is only busy keeps its connections.)
             await pool.expire_connections()
             raise
         return [compiled.make_row(r) for r in records]
@@ -187,6 +205,12 @@ class Statements:
             await conn.execute(statement, dict(params))
 
     async def close(self) -> None:
-        if self._pool is not None:
+        async with self._opening:
+            self._closed = True
             pool, self._pool = self._pool, None
-            await pool.close()
+        if pool is None:
+            return
+        try:  # statements in flight finish, for a while
+            await asyncio.wait_for(pool.close(), CLOSE_TIMEOUT)
+        except asyncio.TimeoutError:
+            pool.terminate()

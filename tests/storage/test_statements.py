@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.outages import is_outage
 from bot.storage.database import create_engine
-from bot.storage.models import Contact, Message
+from bot.storage.models import Case, Contact, Message
+from bot.storage import statements as statements_module
 from bot.storage.statements import Statements, compile_for_asyncpg
 
 _M = Message.__table__
@@ -36,6 +37,20 @@ def test_in_lists_become_one_array_parameter_each() -> None:
     assert compiled.arguments({"ids": (3, 4), "not": ["held"],
                                "since": datetime(2026, 1, 1)}) == [
         datetime(2026, 1, 1, tzinfo=timezone.utc), [3, 4], ["held"]]
+
+
+def test_a_value_left_out_is_an_error_not_null() -> None:
+    compiled = compile_for_asyncpg(_THEIRS, asyncpg_dialect.dialect())
+    # NULL in its place would change the statement (a LIMIT NULL claims everything).
+    with pytest.raises(ValueError, match="since"):
+        compiled.arguments({"ids": [1], "not": []})
+
+
+def test_python_side_defaults_are_left_to_sqlalchemy() -> None:
+    # `updated_at` (onupdate=utcnow) would be sent as NULL.
+    with pytest.raises(ValueError, match="Python-side"):
+        compile_for_asyncpg(update(Case.__table__).values(status="closed"),
+                            asyncpg_dialect.dialect())
 
 
 @pytest.fixture
@@ -79,10 +94,12 @@ async def test_a_write_commits_by_itself(stored) -> None:  # type: ignore[no-unt
 
 
 async def test_a_unique_violation_is_an_integrity_error(stored) -> None:  # type: ignore[no-untyped-def]
-    _, statements, _, _ = stored
-    again = insert(_C).values(channel="sms", address_hash="a" * 64, address_enc=b"y")
+    _, statements, ids, _ = stored
+    # One provider id for two of her messages (unique per channel and direction).
+    same = (update(_M).where(_M.c.id.in_(bindparam("ids", expanding=True)))
+            .values(provider_message_id="SM1"))
     with pytest.raises(IntegrityError):
-        await statements.execute(again, {})
+        await statements.execute(same, {"ids": ids[:2]})
 
 
 async def test_connections_killed_by_a_restart_are_replaced(
@@ -113,3 +130,36 @@ async def test_a_lost_connection_is_an_outage(stored) -> None:  # type: ignore[n
         await statements.first(select(func.pg_terminate_backend(func.pg_backend_pid())), {})
     assert is_outage(failed.value)
     assert (await statements.first(select(func.now().label("now")), {})).now is not None
+
+
+async def test_a_busy_pool_times_out_and_keeps_its_connection(
+        stored, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    engine, _, _, _ = stored
+    statements = Statements(engine, pool_size=1)
+    if not statements.postgres:
+        pytest.skip("the asyncpg pool is PostgreSQL's")
+    monkeypatch.setattr(statements_module, "ACQUIRE_TIMEOUT", 0.2)
+    pid = select(func.pg_backend_pid().label("pid"))
+    try:
+        first = (await statements.first(pid, {})).pid
+        slow = asyncio.create_task(statements.first(select(func.pg_sleep(0.6)), {}))
+        await asyncio.sleep(0.1)
+        with pytest.raises(Exception) as busy:
+            await statements.first(pid, {})
+        assert is_outage(busy.value)  # retried later
+        await slow
+        # Only busy: the connection was not thrown away.
+        assert (await statements.first(pid, {})).pid == first
+    finally:
+        await statements.close()
+
+
+async def test_after_closing_a_statement_is_an_outage(stored) -> None:  # type: ignore[no-untyped-def]
+    _, statements, _, _ = stored
+    if not statements.postgres:
+        pytest.skip("the asyncpg pool is PostgreSQL's")
+    await statements.first(select(func.now().label("now")), {})
+    await statements.close()
+    with pytest.raises(Exception) as closed:
+        await statements.first(select(func.now().label("now")), {})
+    assert is_outage(closed.value)
