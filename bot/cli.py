@@ -252,7 +252,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     app = None
     if args.workers == 1:
-        app = create_app(build_runtime(settings), telegram_polling=args.telegram_polling)
+        app = create_app(build_runtime(settings), telegram_polling=args.telegram_polling,
+                         freeze_after_start=True)
     else:
         load_keys(settings)  # generated once here if absent, not raced by the workers
     base = f"http://{host}:{port}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import httpx
 import pytest
 
@@ -50,3 +52,18 @@ def test_the_worker_factory_reads_the_environment(monkeypatch: pytest.MonkeyPatc
     app = create_app_from_env()
     assert app.state.runtime.settings.simulator_enabled is False
     assert app.state.runtime.settings.database_url == settings.database_url
+
+
+async def test_a_server_leaves_what_startup_made_out_of_garbage_collection(
+        settings_factory: object, database_url: str) -> None:
+    from bot.runtime import build_runtime
+    from bot.web.app import create_app
+
+    runtime = build_runtime(settings_factory(database_url=database_url))  # type: ignore[operator]
+    app = create_app(runtime, background=False, freeze_after_start=True)
+    assert gc.get_freeze_count() == 0
+    try:
+        async with app.router.lifespan_context(app):
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()  # this test process goes on making and dropping apps
