@@ -15,7 +15,9 @@ Three rules, applied to every figure that leaves Amane (API, map, pages, CSV):
    applied until every line holds it (an entry hidden for one line may break another;
    hierarchies and two-way tables are solved jointly). Entries whose status was settled
    by another published table are *fixed*: they are never chosen as complements here,
-   so two views never disagree.
+   so two views never disagree. Then the table is audited as a whole: sums across
+   lines can pin a small cell that every line protects (`_first_pinned`, by linear
+   programming); one more complement is hidden in its lines until none is pinned.
 3. **Rounding.** Every figure shown is rounded to the nearest multiple of `ROUNDING_BASE`
    (5), each from its own exact count, so the same count always reads the same
    whichever view or filter produced it. Comparing two filters (a period with and
@@ -28,6 +30,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal, TypeVar
+
+import numpy as np
+from scipy.optimize import linprog
 
 MIN_CELL: Final = 5
 ROUNDING_BASE: Final = 5
@@ -97,22 +102,79 @@ def hidden_entries(values: Mapping[K, int], lines: Iterable[Sequence[K]], *,
             degree[key] += 1
     hidden: set[K] = {k for k, v in values.items() if (v < MIN_CELL and k not in fixed)}
     hidden |= {k for k, is_hidden in fixed.items() if is_hidden and k in values}
-    changed = True
-    while changed:
-        changed = False
-        for line in all_lines:
-            in_line = [k for k in line if k in hidden]
-            if not in_line:
-                continue
-            if len(in_line) >= 2 and any(values[k] >= MIN_CELL for k in in_line):
-                continue
-            candidates = [k for k in line if k not in hidden and k not in fixed]
-            if not candidates:
-                continue
-            pick = min(candidates, key=lambda k: (values[k], degree[k], order[k]))
-            hidden.add(pick)
-            changed = True
-    return hidden
+
+    def smallest(candidates: list[K]) -> K:
+        return min(candidates, key=lambda k: (values[k], degree[k], order[k]))
+
+    while True:
+        changed = True
+        while changed:
+            changed = False
+            for line in all_lines:
+                in_line = [k for k in line if k in hidden]
+                if not in_line:
+                    continue
+                if len(in_line) >= 2 and any(values[k] >= MIN_CELL for k in in_line):
+                    continue
+                candidates = [k for k in line if k not in hidden and k not in fixed]
+                if not candidates:
+                    continue
+                hidden.add(smallest(candidates))
+                changed = True
+        # Every line holds the rule; sums across lines may still give a small cell away.
+        pinned = _first_pinned(values, all_lines, hidden)
+        if pinned is None:
+            return hidden
+        candidates = [k for line in all_lines if pinned in line
+                      for k in line if k not in hidden and k not in fixed]
+        if not candidates:
+            return hidden  # nothing left to hide around it: the owning table's lines
+        hidden.add(smallest(candidates))
+
+
+def _first_pinned(values: Mapping[K, int], lines: Sequence[tuple[K, ...]],
+                  hidden: set[K]) -> K | None:
+    """The first small hidden entry (1 to 4) that an attacker knowing every published
+    figure exactly (stronger than reality: they are rounded) could pin to its value, by
+    linear programming over all the lines at once; None if there is none. A line that
+    does not add up (multi-valued needs and violence types: a case counts in each of
+    its needs) gives the attacker no equation and is left out."""
+    exposed = [k for k in values if k in hidden and 0 < values[k] < MIN_CELL]
+    if not exposed:
+        return None
+    variables = [k for k in values if k in hidden]
+    index = {k: i for i, k in enumerate(variables)}
+    rows, rhs = [], []
+    for line in lines:
+        *parts, total = line
+        if sum(values[k] for k in parts) != values[total]:
+            continue
+        row = np.zeros(len(variables))
+        known = 0.0
+        for k, sign in [*((k, 1.0) for k in parts), (total, -1.0)]:
+            if k in index:
+                row[index[k]] += sign
+            else:
+                known += sign * values[k]
+        if row.any():
+            rows.append(row)
+            rhs.append(-known)
+    if not rows:
+        return None
+    a_eq, b_eq = np.array(rows), np.array(rhs)
+    bounds = [(0, None)] * len(variables)
+    for key in exposed:
+        objective = np.zeros(len(variables))
+        objective[index[key]] = 1.0
+        # Pinned when no other value fits: neither one less nor one more.
+        low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        if low.status == 0 and low.fun <= values[key] - 1 + 1e-6:
+            continue
+        high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        if high.status == 3 or (high.status == 0 and -high.fun >= values[key] + 1 - 1e-6):
+            continue
+        return key
+    return None
 
 
 def protect(values: Mapping[K, int], lines: Iterable[Sequence[K]], *,

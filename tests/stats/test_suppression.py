@@ -123,6 +123,35 @@ def test_published_figures_and_marks_never_pin_a_small_cell(table: tuple[dict, l
     _assert_not_pinned(values, lines, exact=False, labels=True)
 
 
+def test_sums_across_lines_do_not_pin_a_small_cell() -> None:
+    """Found by the exact-figures test: every line holds the rule, but columns 3 and 4
+    with the grand total give columns 1 and 2 together 5, row 2 takes all 5, and the
+    hidden 1 of row 4 followed. The whole table is audited: one more is hidden."""
+    cells = [[0, 0, 6, 6], [0, 5, 5, 5], [0, 0, 6, 5], [0, 0, 1, 0]]
+    values: dict[tuple[str, ...], int] = {}
+    for i, row in enumerate(cells):
+        for j, n in enumerate(row):
+            values[("c", str(i), str(j))] = n
+        values[("r", str(i))] = sum(row)
+    for j in range(4):
+        values[("k", str(j))] = sum(row[j] for row in cells)
+    values[("t",)] = sum(map(sum, cells))
+    lines = [[("c", str(i), str(j)) for j in range(4)] + [("r", str(i))] for i in range(4)]
+    lines += [[("c", str(i), str(j)) for i in range(4)] + [("k", str(j))] for j in range(4)]
+    lines.append([("r", str(i)) for i in range(4)] + [("t",)])
+    lines.append([("k", str(j)) for j in range(4)] + [("t",)])
+    _assert_not_pinned(values, lines, exact=True, labels=False)
+    _assert_not_pinned(values, lines, exact=False, labels=True)
+
+
+def test_lines_that_do_not_add_up_are_not_equations() -> None:
+    # Multi-valued needs: a case counts in each of its needs, so the cells add up to
+    # more than the total; the audit must not read the line as an equation.
+    values = {"shelter": 3, "legal": 40, "health": 30, "cases": 60}
+    figures = protect(values, [["shelter", "legal", "health", "cases"]])
+    assert figures["shelter"].shown == SMALL and figures["health"].shown == PROTECTED
+
+
 def test_hidden_total_row_is_not_recovered_from_its_column() -> None:
     values = {"a": 3, "b": 7, "t": 10}
     figures = protect(values, [["a", "b", "t"]])
