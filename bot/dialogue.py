@@ -60,11 +60,18 @@ _CASES = Case.__table__
 _LATEST_OPEN_CASE = (select(_CASES.c.id).where(_CASES.c.status != "closed")
                      .order_by(_CASES.c.id.desc()).limit(1))
 # The message to process, locked (the fence: one commit per message), with her contact
-# and the id of her latest open case, in one read.
-_TO_PROCESS = (select(Message, Contact, _LATEST_OPEN_CASE.where(
-    _CASES.c.contact_id == Contact.id).scalar_subquery())
-    .join(Contact, Contact.id == Message.contact_id)
-    .where(Message.id == bindparam("message_id")).with_for_update(of=Message))
+# and the id of her latest open case, in one read. Her message's columns are read as
+# such (not as an object of the ORM's session): `_PROCESSED` writes its new state.
+_TO_PROCESS = (select(_M.c.status, _M.c.channel, _M.c.body_enc, _M.c.payload_enc,
+                      _M.c.provider_message_id, _M.c.created_at, Contact,
+                      _LATEST_OPEN_CASE.where(_CASES.c.contact_id == Contact.id)
+                      .scalar_subquery().label("latest"))
+               .join(Contact, Contact.id == _M.c.contact_id)
+               .where(_M.c.id == bindparam("message_id")).with_for_update(of=_M))
+_PROCESSED = (update(_M).where(_M.c.id == bindparam("message_id"))
+              .values(status="processed", processed_at=bindparam("now"),
+                      conversation_id=bindparam("to_conversation"),
+                      case_id=bindparam("to_case")))
 
 
 class _Unknown:
@@ -533,13 +540,13 @@ class DialogueManager:
             # The fence: whatever happened to the lock, one commit per message. A second
             # worker on the same message waits on this row lock, then finds it done.
             found = (await db.execute(_TO_PROCESS, {"message_id": message_id})).first()
-            if found is None or found[0].status != "received":
+            if found is None or found.status != "received":
                 return None  # processed meanwhile, or erased by a quick exit
-            row, contact, latest = found
-            inbound = self._inbound_from_row(row, contact)
+            contact = found.Contact
+            inbound = self._inbound_from_row(found, contact)
             case_id = session.host.get("case_id") if session is not None else None
             case = await self._open_case(db, contact, case_id if isinstance(case_id, int)
-                                         else None, latest=latest)
+                                         else None, latest=found.latest)
             if case is None and session is not None and (session.host.get("case_id")
                                                           or session.status != "active"):
                 session = None  # her case was closed, or the last conversation ended
@@ -548,8 +555,7 @@ class DialogueManager:
                 if case is not None:
                     session.host.update(case_id=case.id, case_reference=case.reference)
                     session.language = case.language if case.language in VARIETIES else None
-            row.conversation_id = session.conversation_id
-            row.case_id = case.id if case is not None else None
+            conversation_id = session.conversation_id  # hers goes with the one it came in
 
             result = await self._understand(session, inbound)
             # A question of the flow still waits for her answer (after an urgent handoff,
@@ -562,40 +568,26 @@ class DialogueManager:
                 else:
                     outcome = await self._flow_mode(db, session, contact, result, inbound)
             session, replies = outcome.session, outcome.replies
-            enqueued: list[Message] = []
-            if outcome.erased:
-                await self._cases.erase_her(db, contact, up_to=message_id)
-            if outcome.erased and inline:
-                await self._delete_if_empty(db, contact)  # the last line goes inline
+            # Her message goes with her case: the one she had, else the one it made.
+            to_case = case.id if case is not None else session.host.get("case_id")
+            outbound: list[int] = []
+            if outcome.wipe or outcome.erased:
+                outbound = await self._forget(db, message_id, contact, outcome, inline=inline,
+                                              conversation_id=conversation_id,
+                                              to_case=to_case)
             else:
-                enqueued = [self._outbox.enqueue(
-                    db, contact_id=contact.id, channel=inbound.channel, text=reply.text,
+                # Every other message, in two statements: her replies queued, her
+                # message marked processed.
+                rows = [self._outbox.row(
+                    contact_id=contact.id, channel=inbound.channel, text=reply.text,
                     sender="bot", case_id=session.host.get("case_id"),
                     conversation_id=session.conversation_id, buttons=reply.buttons,
                     status="inline" if inline else "pending") for reply in replies]
-                message = await db.get(Message, message_id)
-                if message is not None:
-                    message.status = "processed"
-                    message.processed_at = datetime.now(timezone.utc)
-                    if message.case_id is None and session.host.get("case_id"):
-                        message.case_id = session.host["case_id"]
-                if outcome.erased:
-                    # Everything of hers is gone but the last line: the outbox erases it,
-                    # and her contact, once sent.
-                    for farewell in enqueued:
-                        farewell.kind = FAREWELL
-                    if message is not None:
-                        await db.delete(message)
-                elif outcome.wipe:
-                    # Her last line goes once it is sent (even if she has just opted out:
-                    # it is the answer to her STOP), and nothing of an unfinished
-                    # conversation stays.
-                    keep = [] if inline else enqueued
-                    for farewell in keep:
-                        farewell.kind = FAREWELL
-                    await db.flush()
-                    await self._forget_conversation(db, contact, keep, up_to=message_id,
-                                                    also=[] if keep else enqueued)
+                ids = await self._outbox.insert(db, rows)
+                outbound = [] if inline else ids
+                await db.execute(_PROCESSED, {
+                    "message_id": message_id, "now": datetime.now(timezone.utc),
+                    "to_conversation": conversation_id, "to_case": to_case})
             forget = outcome.wipe or outcome.erased
             if held is not None:
                 held.ensure()
@@ -605,8 +597,43 @@ class DialogueManager:
             await db.commit()
         if forget:
             await self._sessions.delete(key)
-        return HandleResult(replies=replies, language=session.language,
-                            outbound=[m.id for m in enqueued if m.status == "pending"])
+        return HandleResult(replies=replies, language=session.language, outbound=outbound)
+
+    async def _forget(self, db: AsyncSession, message_id: int, contact: Contact,
+                      outcome: _Outcome, *, inline: bool, conversation_id: str,
+                      to_case: int | None) -> list[int]:
+        """A quick exit (`outcome.wipe`) or her erasure (`outcome.erased`): her last
+        line is queued to go once sent, and what must not stay goes. `conversation_id`,
+        `to_case`: her message's, if it stays. Returns the ids of the lines to send."""
+        if outcome.erased:
+            await self._cases.erase_her(db, contact, up_to=message_id)
+            if inline:
+                await self._delete_if_empty(db, contact)  # the last line goes inline
+                return []
+        enqueued = [self._outbox.enqueue(
+            db, contact_id=contact.id, channel=contact.channel, text=reply.text,
+            sender="bot", case_id=outcome.session.host.get("case_id"),
+            conversation_id=outcome.session.conversation_id, buttons=reply.buttons,
+            status="inline" if inline else "pending", kind=FAREWELL)
+            for reply in outcome.replies]
+        if outcome.erased:
+            # Everything of hers is gone but the last line: the outbox erases it, and
+            # her contact, once sent.
+            await db.flush()
+            return [m.id for m in enqueued if m.status == "pending"]
+        message = await db.get(Message, message_id)
+        if message is not None:
+            message.status = "processed"
+            message.processed_at = datetime.now(timezone.utc)
+            message.conversation_id = conversation_id
+            message.case_id = to_case
+        # Her last line goes once it is sent (even if she has just opted out: it is the
+        # answer to her STOP), and nothing of an unfinished conversation stays.
+        keep = [] if inline else enqueued
+        await db.flush()
+        await self._forget_conversation(db, contact, keep, up_to=message_id,
+                                        also=[] if keep else enqueued)
+        return [m.id for m in keep if m.status == "pending"]
 
     async def _understand(self, session: engine.Session, inbound: InboundMessage) -> NluResult:
         """Her words through the NLU; never a command, a location or an attachment."""

@@ -217,3 +217,50 @@ async def test_a_transfer_stands_when_she_later_shares_her_location(
         case = await db.scalar(select(Case))
     assert case is not None and case.city == "Tiznit"
     assert case.center_id == "sample-01051-emf"  # the counselor's transfer stands
+
+
+async def test_each_of_her_messages_is_marked_processed_on_her_case(
+        client: httpx.AsyncClient, runtime: Runtime) -> None:
+    """The one that made her case too, and the ones written to it afterwards."""
+    her = Woman(client)
+    await her.says_all(*INTAKE_FR, "merci")
+    async with runtime.sessionmaker() as db:
+        case = await db.scalar(select(Case))
+        inbound = (await db.scalars(select(Message).where(Message.direction == "in")
+                                    .order_by(Message.id))).all()
+        replies = (await db.scalars(select(Message).where(Message.direction == "out"))).all()
+    assert case is not None and len(inbound) == len(INTAKE_FR) + 1
+    assert all(m.status == "processed" and m.processed_at is not None for m in inbound)
+    assert {m.case_id for m in inbound} == {case.id}
+    assert len({m.conversation_id for m in inbound}) == 1
+    assert inbound[0].conversation_id is not None
+    assert {m.conversation_id for m in replies} == {inbound[0].conversation_id}
+
+
+async def test_the_caller_is_given_every_reply_to_send_a_last_line_too(
+        runtime: Runtime) -> None:
+    """`process(..., caller_delivers=True)`: the caller sends what it is given, the
+    outbox loop is not woken; a quick exit's last line must be among them."""
+    address = "+212600000010"
+
+    async def processed(text: str, sid: str) -> list[int]:
+        message_id = await runtime.dialogue.accept(InboundMessage(
+            channel="terminal", address=address, text=text, provider_message_id=sid))
+        assert message_id is not None
+        result = await runtime.dialogue.process(message_id, caller_delivers=True)
+        return result.outbound
+
+    async def waiting() -> list[tuple[int, str]]:
+        async with runtime.sessionmaker() as db:
+            return [tuple(r) for r in (await db.execute(
+                select(Message.id, Message.kind).where(
+                    Message.direction == "out", Message.status == "pending")
+                .order_by(Message.id))).all()]
+
+    first = await processed("salam", "1")
+    assert first and first == [id_ for id_, _ in await waiting()]
+    assert await runtime.outbox.deliver(first) == len(first)
+    last = await processed("safi", "2")
+    assert [(id_, "farewell") for id_ in last] == await waiting() and len(last) == 1
+    assert await runtime.outbox.deliver(last) == 1
+    assert await count(runtime, Contact) == 0  # nothing of hers stays
