@@ -614,7 +614,9 @@ class DialogueManager:
             db, contact_id=contact.id, channel=contact.channel, text=reply.text,
             sender="bot", case_id=outcome.session.host.get("case_id"),
             conversation_id=outcome.session.conversation_id, buttons=reply.buttons,
-            status="inline" if inline else "pending", kind=FAREWELL)
+            status="inline" if inline else "pending",
+            # What the answer carried stays, on her case, as what it was: text.
+            kind="text" if inline else FAREWELL)
             for reply in outcome.replies]
         if outcome.erased:
             # Everything of hers is gone but the last line: the outbox erases it, and

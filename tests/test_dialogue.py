@@ -264,3 +264,16 @@ async def test_the_caller_is_given_every_reply_to_send_a_last_line_too(
     assert [(id_, "farewell") for id_ in last] == await waiting() and len(last) == 1
     assert await runtime.outbox.deliver(last) == 1
     assert await count(runtime, Contact) == 0  # nothing of hers stays
+
+
+async def test_a_quick_exit_line_the_answer_carried_stays_on_her_case_as_text(
+        client: httpx.AsyncClient, runtime: Runtime) -> None:
+    """The simulator's answer carries the last line: it is not one the outbox must
+    erase once sent (kind farewell), it stays on her case as what it was."""
+    her = Woman(client)
+    await her.says_all(*INTAKE_FR, "safi")
+    async with runtime.sessionmaker() as db:
+        last = await db.scalar(select(Message).where(Message.direction == "out")
+                               .order_by(Message.id.desc()).limit(1))
+    assert last is not None and last.status == "inline" and last.case_id is not None
+    assert last.kind == "text"
