@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import random
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -42,6 +43,9 @@ MAX_ATTEMPTS = 12
 BASE_DELAY = 2.0
 MAX_DELAY = 15 * 60.0
 STALE_SENDING = timedelta(minutes=5)  # longer than any send takes (the HTTP timeout)
+# A message is sent as its claim read it (her contact: STOP, the free-text window) if
+# its turn came within this many seconds; later, it is read again.
+CLAIM_READ_FRESH = 1.0
 # What became of one delivery attempt
 SENT, RETRY, FAILED, HELD, SKIPPED = "sent", "retry", "failed", "held", "skipped"
 CLAIM_LOCK_SPACE = 0x616D  # PostgreSQL advisory locks of the outbox's claims ("am")
@@ -87,22 +91,30 @@ def _claim_statement(given: bool, postgres: bool) -> Any:
             func.pg_try_advisory_xact_lock(CLAIM_LOCK_SPACE, Message.contact_id)))
     candidates = (candidates.order_by(Message.id).limit(bindparam("limit"))
                   .with_for_update(skip_locked=True))
-    return (update(Message).where(Message.id.in_(candidates), Message.status == "pending")
-            .values(status="sending", next_attempt_at=now, attempts=Message.attempts + 1)
-            .returning(Message.id, Message.contact_id))
+    claim = (update(_M).where(_M.c.id.in_(candidates), _M.c.status == "pending")
+             .values(status="sending", next_attempt_at=now, attempts=_M.c.attempts + 1))
+    if not postgres:
+        return claim.returning(_M.c.id, _M.c.contact_id)
+    # PostgreSQL: with each claimed message, what sending it needs (`_TO_SEND`), read
+    # in the same statement.
+    claimed = claim.returning(*(_M.c[name] for name in _SENDING)).cte("claimed")
+    return (select(*(claimed.c[name] for name in _SENDING), *_HER)
+            .select_from(claimed.outerjoin(_C, _C.c.id == claimed.c.contact_id)))
 
 
-_CLAIMS = {(given, postgres): _claim_statement(given, postgres)
-           for given in (False, True) for postgres in (False, True)}
 _M = Message.__table__
 _INSERT = insert(_M)
 _C = Contact.__table__
 # What sending one claimed message needs, in one read: the message and her contact.
-_TO_SEND = (select(_M.c.status, _M.c.channel, _M.c.kind, _M.c.body_enc, _M.c.payload_enc,
-                   _M.c.attempts, _M.c.contact_id, _C.c.id.label("contact"),
-                   _C.c.address_enc, _C.c.opted_out_at, _C.c.last_inbound_at)
+_SENDING = ("id", "status", "channel", "kind", "body_enc", "payload_enc", "attempts",
+            "contact_id")
+_HER = (_C.c.id.label("contact"), _C.c.address_enc, _C.c.opted_out_at,
+        _C.c.last_inbound_at)
+_TO_SEND = (select(*(_M.c[name] for name in _SENDING), *_HER)
             .select_from(_M.outerjoin(_C, _C.c.id == _M.c.contact_id))
             .where(_M.c.id == bindparam("message_id")))
+_CLAIMS = {(given, postgres): _claim_statement(given, postgres)
+           for given in (False, True) for postgres in (False, True)}
 # The provider took it (one statement; a delivery report may have come first).
 _SENT = (update(_M).where(_M.c.id == bindparam("message_id"))
          .values(status=sql_case((_M.c.status == "sending", "sent"), else_=_M.c.status),
@@ -210,9 +222,9 @@ class Outbox:
 
     @staticmethod
     async def insert(db: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> list[int]:
-        """Messages (`row`) added to the transaction by one INSERT, without the ORM's
-        unit of work (the dialogue's path for every message). Returns their ids, in
-        the order of `rows`."""
+        """Messages (`row`) added to the transaction without the ORM's unit of work
+        (the dialogue's path for every message): one INSERT on PostgreSQL, one per row
+        on SQLite. Returns their ids, in the order of `rows`."""
         if not rows:
             return []
         result = await db.execute(
@@ -280,20 +292,23 @@ class Outbox:
         workers send one message; her messages go in order: one waits while an earlier
         one of hers is being sent or waits for a retry. Different women's messages are
         sent concurrently."""
+        claimed_at = time.monotonic()
         claimed = await self._claim(message_ids, limit)
-        if message_ids is not None and not set(message_ids) <= {m for m, _ in claimed}:
+        if message_ids is not None and not set(message_ids) <= {r.id for r in claimed}:
             self._left_behind = True
-        chains: dict[int | None, list[int]] = {}
-        for message_id, contact_id in claimed:
-            chains.setdefault(contact_id, []).append(message_id)
-        sent = await asyncio.gather(*(self._deliver_chain(ids) for ids in chains.values()))
+        chains: dict[int | None, list[Any]] = {}
+        for row in claimed:
+            chains.setdefault(row.contact_id, []).append(row)
+        sent = await asyncio.gather(*(self._deliver_chain(rows, claimed_at)
+                                      for rows in chains.values()))
         if claimed and self._left_behind:
             self._left_behind = False
             self.wake()
         return sum(sent)
 
-    async def _claim(self, message_ids: Sequence[int] | None,
-                     limit: int) -> list[tuple[int, int | None]]:
+    async def _claim(self, message_ids: Sequence[int] | None, limit: int) -> list[Any]:
+        """The claimed messages, in order: rows with `id` and `contact_id`, and on
+        PostgreSQL what `_TO_SEND` reads too."""
         if message_ids is not None and not message_ids:
             return []
         statement = _CLAIMS[message_ids is not None, self._postgres]
@@ -301,18 +316,24 @@ class Outbox:
         if message_ids is not None:
             params["ids"] = list(message_ids)
         rows = await self._statements.rows(statement, params)
-        return sorted((int(r[0]), r[1]) for r in rows)
+        return sorted(rows, key=lambda r: int(r.id))
 
-    async def _deliver_chain(self, message_ids: list[int]) -> int:
+    async def _deliver_chain(self, claimed: list[Any], claimed_at: float) -> int:
         """Her claimed messages, one after the other. None overtakes an earlier one: if
         one must wait for a retry, the ones after it go back to the queue, behind it
         (see `_claim`); in an outage they stay claimed with it and are requeued with
-        it after the stale delay."""
+        it after the stale delay. The first is sent as the claim read it if its turn
+        comes soon enough (`CLAIM_READ_FRESH`); the others are read again when their
+        turn comes (she may have sent STOP meanwhile)."""
         sent = 0
+        message_ids = [int(r.id) for r in claimed]
         async with self._sending:
+            read = claimed[0] if self._postgres and (
+                time.monotonic() - claimed_at < CLAIM_READ_FRESH) else None
             for index, message_id in enumerate(message_ids):
                 try:
-                    outcome = await self._deliver_one(message_id)
+                    outcome = await self._deliver_one(message_id,
+                                                      read if index == 0 else None)
                 except Exception as exc:
                     if is_outage(exc):
                         logger.warning("outbound message %s: delivery interrupted (%s)",
@@ -337,11 +358,12 @@ class Outbox:
         """Claimed messages back to the queue, not counted as an attempt."""
         await self._statements.execute(_UNCLAIM, {"ids": message_ids})
 
-    async def _deliver_one(self, message_id: int) -> str:
-        """Send one claimed message. The database is not held during the send: the
-        message is read in one statement, and written again only once sent, failed or
-        held."""
-        found = await self._statements.first(_TO_SEND, {"message_id": message_id})
+    async def _deliver_one(self, message_id: int, found: Any = None) -> str:
+        """Send one claimed message (`found`: as `_TO_SEND` reads it, if already read).
+        The database is not held during the send: the message is read in one
+        statement, and written again only once sent, failed or held."""
+        if found is None:
+            found = await self._statements.first(_TO_SEND, {"message_id": message_id})
         if found is None or found.status != "sending":
             return SKIPPED
         sender = self._senders.get(found.channel)

@@ -179,3 +179,41 @@ async def test_a_reply_that_must_be_retried_is_not_overtaken_by_the_next(
         await db.commit()
     assert await runtime.outbox.deliver() == len(rows)
     assert [t for _, t in sender.sent] == [r.text for r in result.replies]
+
+
+async def test_a_message_that_waits_for_its_turn_is_read_again_before_it_is_sent(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The claim reads what sending needs (PostgreSQL). A message that then waits for a
+    free sending slot longer than `CLAIM_READ_FRESH` (a slow provider) is read again
+    when its turn comes: if she sent STOP meanwhile, it is held, not sent."""
+    from datetime import datetime, timezone
+
+    from bot import outbox as outbox_module
+    from bot.outbox import Outbox
+    from bot.storage.models import Contact
+
+    monkeypatch.setattr(outbox_module, "CLAIM_READ_FRESH", 0.05)
+
+    gated = GatedSender()
+    outbox = Outbox(runtime.sessionmaker, runtime.cipher, {"terminal": gated},  # type: ignore[dict-item]
+                    statements=runtime.statements, concurrency=1)
+    for address in ("first", "second"):
+        await runtime.dialogue.handle(InboundMessage(
+            channel="terminal", address=address, text="salam",
+            provider_message_id=address), inline=False)
+    sending = asyncio.create_task(outbox.deliver())
+    await asyncio.wait_for(gated.first_started.wait(), 5)
+    second = runtime.dialogue.conversation_key("terminal", "second")
+    async with runtime.sessionmaker() as db:
+        contact = await db.scalar(select(Contact).where(Contact.address_hash == second))
+        assert contact is not None
+        contact.opted_out_at = datetime.now(timezone.utc)  # her STOP, meanwhile
+        await db.commit()
+    await asyncio.sleep(0.1)  # her message waits for its turn past CLAIM_READ_FRESH
+    gated.gate.set()
+    await asyncio.wait_for(sending, 10)
+    assert gated.sent and {address for address, _ in gated.sent} == {"first"}
+    async with runtime.sessionmaker() as db:
+        hers = (await db.scalars(select(Message.status).where(
+            Message.contact_id == contact.id, Message.direction == "out"))).all()
+    assert hers and set(hers) == {"held"}
