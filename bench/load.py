@@ -9,8 +9,10 @@ PostgreSQL and Redis default to TEST_DATABASE_URL / TEST_REDIS_URL (the bench em
 that database and that Redis db first). Prints messages per second, latency from her
 message to the last reply she gets (p50/p95/p99), errors, peak memory of the server
 processes, the CPU time of the server processes and of the whole machine per message
-(what the targets come down to: all cores divided by the rate), and the throughput of
-an empty endpoint of the same server (the ceiling)."""
+(what the targets come down to: all cores divided by the rate), on PostgreSQL the
+transactions and Redis commands per message (counted: they do not vary with the noise
+of a shared machine), and the throughput of an empty endpoint of the same server (the
+ceiling)."""
 
 from __future__ import annotations
 
@@ -65,6 +67,28 @@ async def reset_postgres(url: str, redis_url: str) -> None:
     redis = Redis.from_url(redis_url)
     await redis.flushdb()
     await redis.aclose()
+
+
+async def round_trips(url: str, redis_url: str) -> tuple[int, int]:
+    """Transactions PostgreSQL has counted in this database, and commands Redis has
+    processed, so far: counted, so that a change of the number of round trips per
+    message shows whatever the noise of a shared machine. PostgreSQL counts a
+    backend's transactions when it reports them (at the latest when it exits)."""
+    from redis.asyncio import Redis
+    from sqlalchemy import text
+
+    from bot.storage.database import create_engine
+
+    engine = create_engine(url)
+    async with engine.connect() as conn:
+        transactions = int((await conn.execute(text(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database "
+            "WHERE datname = current_database()"))).scalar_one())
+    await engine.dispose()
+    redis = Redis.from_url(redis_url)
+    commands = int((await redis.info("stats"))["total_commands_processed"])
+    await redis.aclose()
+    return transactions, commands
 
 
 async def ceiling(http: aiohttp.ClientSession, url: str, concurrency: int,
@@ -174,6 +198,9 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
             "-o", f"{args.profile}.{pid}.txt", "--pid", str(pid),
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
             for pid in (amane.worker_pids() if args.profile else [])]
+        if args.database == "postgres":
+            await asyncio.sleep(1.5)  # the calibration's transactions reported first
+            trips_before = await round_trips(args.database_url, args.redis_url)
         cpu_before = amane.cpu_seconds()
         machine_before, own_before = machine_cpu_seconds(), time.process_time()
         started = time.monotonic()
@@ -191,6 +218,12 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         await http.close()
         amane.stop()
         await provider.stop()
+    trips = (0.0, 0.0)
+    if args.database == "postgres":
+        await asyncio.sleep(0.5)  # the server's backends have exited: all reported
+        after = await round_trips(args.database_url, args.redis_url)
+        trips = ((after[0] - trips_before[0]) / max(result.messages, 1),
+                 (after[1] - trips_before[1]) / max(result.messages, 1))
     rate = result.messages / elapsed
     lat = [x * 1000 for x in result.latencies]
     figures = {"workers": args.workers, "messages": result.messages, "seconds": elapsed,
@@ -201,7 +234,8 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                "cpu_ms": 1000 * cpu / max(result.messages, 1),
                "machine_ms": 1000 * machine / max(result.messages, 1),
                "bench_ms": 1000 * own / max(result.messages, 1),
-               "ceiling": top, "ratio": rate / top}
+               "ceiling": top, "ratio": rate / top,
+               "pg_transactions": trips[0], "redis_commands": trips[1]}
     database = "SQLite" if args.database == "sqlite" else "PostgreSQL + Redis"
     print(f"Amane, {args.workers} worker(s) on {database}: {args.women} women x "
           f"{len(INTAKE)} messages, {args.concurrency} at a time, "
@@ -220,6 +254,9 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
           f"{figures['cpu_ms']:.1f}, this benchmark {figures['bench_ms']:.1f}, PostgreSQL, "
           f"Redis and the rest {rest:.1f});\n                  at 300 messages/s, "
           f"{os.cpu_count()} cores give {1000 * (os.cpu_count() or 1) / 300:.1f} ms per message")
+    if args.database == "postgres":
+        print(f"  counted         {trips[0]:.1f} PostgreSQL transactions and {trips[1]:.1f} "
+              "Redis commands per message (counted by each server)")
     print(f"  peak memory     {figures['peak_mib']:.0f} MiB (server processes, RSS)")
     print(f"  empty endpoint  {top:8.1f} requests/s (GET /healthz, the ceiling); "
           f"ratio {figures['ratio']:.2f}")
