@@ -15,7 +15,6 @@ import asyncio
 import json
 import logging
 import random
-import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -43,9 +42,6 @@ MAX_ATTEMPTS = 12
 BASE_DELAY = 2.0
 MAX_DELAY = 15 * 60.0
 STALE_SENDING = timedelta(minutes=5)  # longer than any send takes (the HTTP timeout)
-# A message is sent as its claim read it (her contact: STOP, the free-text window) if
-# its turn came within this many seconds; later, it is read again.
-CLAIM_READ_FRESH = 1.0
 # What became of one delivery attempt
 SENT, RETRY, FAILED, HELD, SKIPPED = "sent", "retry", "failed", "held", "skipped"
 CLAIM_LOCK_SPACE = 0x616D  # PostgreSQL advisory locks of the outbox's claims ("am")
@@ -292,15 +288,13 @@ class Outbox:
         workers send one message; her messages go in order: one waits while an earlier
         one of hers is being sent or waits for a retry. Different women's messages are
         sent concurrently."""
-        claimed_at = time.monotonic()
         claimed = await self._claim(message_ids, limit)
         if message_ids is not None and not set(message_ids) <= {r.id for r in claimed}:
             self._left_behind = True
         chains: dict[int | None, list[Any]] = {}
         for row in claimed:
             chains.setdefault(row.contact_id, []).append(row)
-        sent = await asyncio.gather(*(self._deliver_chain(rows, claimed_at)
-                                      for rows in chains.values()))
+        sent = await asyncio.gather(*(self._deliver_chain(rows) for rows in chains.values()))
         if claimed and self._left_behind:
             self._left_behind = False
             self.wake()
@@ -318,18 +312,18 @@ class Outbox:
         rows = await self._statements.rows(statement, params)
         return sorted(rows, key=lambda r: int(r.id))
 
-    async def _deliver_chain(self, claimed: list[Any], claimed_at: float) -> int:
+    async def _deliver_chain(self, claimed: list[Any]) -> int:
         """Her claimed messages, one after the other. None overtakes an earlier one: if
         one must wait for a retry, the ones after it go back to the queue, behind it
         (see `_claim`); in an outage they stay claimed with it and are requeued with
-        it after the stale delay. The first is sent as the claim read it if its turn
-        comes soon enough (`CLAIM_READ_FRESH`); the others are read again when their
-        turn comes (she may have sent STOP meanwhile)."""
+        it after the stale delay. The first is sent as the claim read it if a sending
+        slot is free at once; if it must wait for one, and for the next ones of hers,
+        it is read again when its turn comes: she may have sent STOP or left quickly
+        meanwhile (her replies erased), a report may have come for it."""
         sent = 0
         message_ids = [int(r.id) for r in claimed]
+        read = claimed[0] if self._postgres and not self._sending.locked() else None
         async with self._sending:
-            read = claimed[0] if self._postgres and (
-                time.monotonic() - claimed_at < CLAIM_READ_FRESH) else None
             for index, message_id in enumerate(message_ids):
                 try:
                     outcome = await self._deliver_one(message_id,

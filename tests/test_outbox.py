@@ -181,18 +181,13 @@ async def test_a_reply_that_must_be_retried_is_not_overtaken_by_the_next(
     assert [t for _, t in sender.sent] == [r.text for r in result.replies]
 
 
-async def test_a_message_that_waits_for_its_turn_is_read_again_before_it_is_sent(
-        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The claim reads what sending needs (PostgreSQL). A message that then waits for a
-    free sending slot longer than `CLAIM_READ_FRESH` (a slow provider) is read again
-    when its turn comes: if she sent STOP meanwhile, it is held, not sent."""
-    from datetime import datetime, timezone
-
-    from bot import outbox as outbox_module
+async def _two_women_one_slot(runtime: Runtime) -> tuple[GatedSender, asyncio.Task[int],
+                                                          int]:
+    """Two women's replies claimed together with one sending slot: the first woman's
+    send holds it, the second's replies wait for their turn. Returns the sender, the
+    delivery, and the second woman's contact id."""
     from bot.outbox import Outbox
     from bot.storage.models import Contact
-
-    monkeypatch.setattr(outbox_module, "CLAIM_READ_FRESH", 0.05)
 
     gated = GatedSender()
     outbox = Outbox(runtime.sessionmaker, runtime.cipher, {"terminal": gated},  # type: ignore[dict-item]
@@ -203,17 +198,54 @@ async def test_a_message_that_waits_for_its_turn_is_read_again_before_it_is_sent
             provider_message_id=address), inline=False)
     sending = asyncio.create_task(outbox.deliver())
     await asyncio.wait_for(gated.first_started.wait(), 5)
-    second = runtime.dialogue.conversation_key("terminal", "second")
+    key = runtime.dialogue.conversation_key("terminal", "second")
     async with runtime.sessionmaker() as db:
-        contact = await db.scalar(select(Contact).where(Contact.address_hash == second))
-        assert contact is not None
-        contact.opted_out_at = datetime.now(timezone.utc)  # her STOP, meanwhile
-        await db.commit()
-    await asyncio.sleep(0.1)  # her message waits for its turn past CLAIM_READ_FRESH
+        contact = await db.scalar(select(Contact.id).where(Contact.address_hash == key))
+    assert contact is not None
+    return gated, sending, contact
+
+
+@pytest.mark.parametrize("meanwhile", ["stop", "quick exit", "delivery report"])
+async def test_a_message_that_waits_for_its_turn_is_read_again_before_it_is_sent(
+        runtime: Runtime, meanwhile: str) -> None:
+    """The claim reads what sending needs (PostgreSQL). A message that must then wait
+    for a sending slot (a slow provider) is read again when its turn comes: what
+    happened meanwhile counts. Her STOP: held. Her quick exit (her unsent replies
+    erased): not sent. A report that an earlier attempt was delivered: not sent
+    again."""
+    from datetime import datetime, timezone
+
+    from bot.storage.models import Contact
+
+    gated, sending, contact_id = await _two_women_one_slot(runtime)
+    async with runtime.sessionmaker() as db:
+        waiting = (await db.scalars(select(Message).where(
+            Message.contact_id == contact_id, Message.direction == "out")
+            .order_by(Message.id))).all()
+    assert waiting and {m.status for m in waiting} == {"sending"}
+    if meanwhile == "stop":
+        async with runtime.sessionmaker() as db:
+            contact = await db.get(Contact, contact_id)
+            assert contact is not None
+            contact.opted_out_at = datetime.now(timezone.utc)
+            await db.commit()
+    elif meanwhile == "quick exit":
+        await runtime.dialogue.handle(InboundMessage(
+            channel="terminal", address="second", text="stop", provider_message_id="s2"),
+            inline=False)
+    else:
+        assert await runtime.outbox.record_delivery(["terminal"], "SM1", "delivered",
+                                                    message_id=waiting[0].id)
     gated.gate.set()
     await asyncio.wait_for(sending, 10)
-    assert gated.sent and {address for address, _ in gated.sent} == {"first"}
-    async with runtime.sessionmaker() as db:
-        hers = (await db.scalars(select(Message.status).where(
-            Message.contact_id == contact.id, Message.direction == "out"))).all()
-    assert hers and set(hers) == {"held"}
+    hers = [text for address, text in gated.sent if address == "second"]
+    if meanwhile == "delivery report":
+        later = [runtime.cipher.decrypt(m.body_enc) for m in waiting[1:] if m.body_enc]
+        assert hers == later  # the delivered one is not sent again
+    else:
+        assert hers == []
+    if meanwhile == "stop":
+        async with runtime.sessionmaker() as db:
+            statuses = (await db.scalars(select(Message.status).where(
+                Message.id.in_([m.id for m in waiting])))).all()
+        assert set(statuses) == {"held"}
