@@ -12,6 +12,8 @@ import asyncio
 import logging
 
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError as RedisFull
+from redis.exceptions import ReadOnlyError as RedisReadOnly
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -35,9 +37,12 @@ def is_outage(exc: BaseException) -> bool:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, (RedisConnectionError, RedisTimeoutError, ConnectionError,
-                                asyncio.TimeoutError, PoolTimeoutError, LockBusy, LockLost,
-                                OperationalError, InterfaceError)):
+        # Redis full (maxmemory, noeviction: it refuses writes) or read-only (a replica
+        # during a failover): it cannot take the work now, later it can.
+        if isinstance(current, (RedisConnectionError, RedisTimeoutError, RedisFull,
+                                RedisReadOnly, ConnectionError, asyncio.TimeoutError,
+                                PoolTimeoutError, LockBusy, LockLost, OperationalError,
+                                InterfaceError)):
             return True
         if isinstance(current, DBAPIError) and current.connection_invalidated:
             return True
