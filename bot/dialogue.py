@@ -310,7 +310,8 @@ class DialogueManager:
             "created_at": inbound.received_at,
         }
 
-    def _inbound_from_row(self, row: Message, contact: Contact) -> InboundMessage:
+    def _inbound_from_row(self, row: Any, contact: Contact) -> InboundMessage:
+        """Her message as the inbox stored it (`row`: the columns `_TO_PROCESS` reads)."""
         payload: dict[str, Any] = {}
         if row.payload_enc is not None:
             payload = json.loads(self._cipher.decrypt(row.payload_enc))
