@@ -15,7 +15,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
-from sqlalchemy import String, bindparam, delete, func, insert, literal, null, select, update
+from sqlalchemy import (
+    String,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    update,
+)
 from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -59,13 +70,19 @@ _CASES = Case.__table__
 # The id of her latest case still open (add her contact: `.where`).
 _LATEST_OPEN_CASE = (select(_CASES.c.id).where(_CASES.c.status != "closed")
                      .order_by(_CASES.c.id.desc()).limit(1))
-# The message to process, locked (the fence: one commit per message), with her contact
-# and the id of her latest open case, in one read. Her message's columns are read as
-# such (not as an object of the ORM's session): `_PROCESSED` writes its new state.
+_EARLIER = _M.alias("earlier")
+# The message to process, locked (the fence: one commit per message), with her contact,
+# the id of her latest open case, and whether an earlier message of hers still waits
+# (then that one goes first), in one read. Her message's columns are read as such (not
+# as an object of the ORM's session): `_PROCESSED` writes its new state.
 _TO_PROCESS = (select(_M.c.status, _M.c.channel, _M.c.body_enc, _M.c.payload_enc,
                       _M.c.provider_message_id, _M.c.created_at, Contact,
                       _LATEST_OPEN_CASE.where(_CASES.c.contact_id == Contact.id)
-                      .scalar_subquery().label("latest"))
+                      .scalar_subquery().label("latest"),
+                      exists().where(_EARLIER.c.contact_id == Contact.id,
+                                     _EARLIER.c.direction == "in",
+                                     _EARLIER.c.status == "received",
+                                     _EARLIER.c.id < _M.c.id).label("earlier"))
                .join(Contact, Contact.id == _M.c.contact_id)
                .where(_M.c.id == bindparam("message_id")).with_for_update(of=_M))
 _PROCESSED = (update(_M).where(_M.c.id == bindparam("message_id"))
@@ -162,6 +179,10 @@ class HandleResult:
     duplicate: bool = False
     language: Variety | None = None
     outbound: list[int] = field(default_factory=list)  # the replies queued in the outbox
+
+
+# `_process_locked`: an earlier message of hers still waits; nothing was done.
+_NOT_FIRST = HandleResult()
 
 
 def place_slot(place: Place) -> dict[str, Any]:
@@ -412,7 +433,8 @@ class DialogueManager:
         return _Stored(int(message_id), released)
 
     async def process(self, message_id: int, *, wait: float | None = None,
-                      caller_delivers: bool = False) -> HandleResult:
+                      caller_delivers: bool = False, key: str | None = None,
+                      channel: str = "") -> HandleResult:
         """Process a stored message, and before it any older one of hers still waiting,
         in order. A message that fails is marked failed and she gets a short apology;
         the next ones are still processed. One that meets an outage (database or Redis
@@ -420,20 +442,27 @@ class DialogueManager:
         outbox. `wait`: seconds to wait for her conversation lock (0: raise `LockBusy`
         if another worker has it). `caller_delivers`: the caller sends
         `result.outbound` itself, so the outbox loop is woken only for an apology (else
-        it would race the caller for the same messages, a claim in vain each time)."""
+        it would race the caller for the same messages, a claim in vain each time).
+        `key`, `channel`: her conversation's key and channel, when the caller has just
+        stored the message: her lock is taken at once, and hers waiting before it are
+        looked for only if the read of this one finds one (`_TO_PROCESS`), which saves
+        a statement on almost every message."""
         # Hers stored before this one are all committed (`_store` orders them).
-        waiting_rows = await self._statements.rows(_WAITING, {"message_id": message_id})
-        if not waiting_rows or waiting_rows[-1].id != message_id:
-            return HandleResult(duplicate=True)  # processed meanwhile, or gone
-        waiting = [r.id for r in waiting_rows]
-        key, channel = waiting_rows[-1].address_hash, waiting_rows[-1].channel
+        queue = [message_id]
+        if key is None:
+            rows = await self._statements.rows(_WAITING, {"message_id": message_id})
+            if not rows or rows[-1].id != message_id:
+                return HandleResult(duplicate=True)  # processed meanwhile, or gone
+            queue = [r.id for r in rows]
+            key, channel = rows[-1].address_hash, rows[-1].channel
         result = HandleResult()
         apologised = False
         async with self._locks.hold(key, wait=wait) as held:
-            for waiting_id in waiting:
+            while queue:
+                waiting_id = queue.pop(0)
                 try:
                     done = await self._process_locked(key, waiting_id, inline=False,
-                                                      held=held)
+                                                      held=held, in_order=True)
                 except Exception as exc:
                     if is_outage(exc):
                         # Left as received, with the later ones (her order): the inbox
@@ -446,7 +475,12 @@ class DialogueManager:
                     await self._rewind(key, waiting_id)
                     apologised = await self._fail(waiting_id) is not None or apologised
                     continue
-                if done is not None:
+                if done is _NOT_FIRST:
+                    # An earlier one of hers waits (a worker died, an outage): all of
+                    # them, in order, this one last.
+                    rows = await self._statements.rows(_WAITING, {"message_id": waiting_id})
+                    queue = [r.id for r in rows] + queue
+                elif done is not None:
                     result.replies.extend(done.replies)
                     result.language = done.language
                     result.outbound.extend(done.outbound)
@@ -533,7 +567,11 @@ class DialogueManager:
             return text
 
     async def _process_locked(self, key: str, message_id: int, inline: bool,
-                              held: HeldLock | None = None) -> HandleResult | None:
+                              held: HeldLock | None = None, *,
+                              in_order: bool = False) -> HandleResult | None:
+        """Her message, her lock held: None if it was processed meanwhile (or erased).
+        `in_order`: `_NOT_FIRST` if an earlier one of hers still waits (nothing is
+        done: that one goes first)."""
         checkpoint = await self._load_checkpoint(key)
         before = checkpoint.session_for(message_id)
         session = self._session_from(key, before)
@@ -543,6 +581,8 @@ class DialogueManager:
             found = (await db.execute(_TO_PROCESS, {"message_id": message_id})).first()
             if found is None or found.status != "received":
                 return None  # processed meanwhile, or erased by a quick exit
+            if in_order and found.earlier:
+                return _NOT_FIRST
             contact = found.Contact
             inbound = self._inbound_from_row(found, contact)
             case_id = session.host.get("case_id") if session is not None else None

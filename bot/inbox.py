@@ -32,7 +32,8 @@ class Accepted:
     ignored: str | None = None  # why nothing was stored
     callback_query_id: str | None = None  # Telegram: a button press to answer
     refuse_chat_id: int | None = None  # Telegram: a group chat, refused politely
-    sender_key: str | None = None  # the keyed hash of her address (rate limits)
+    sender_key: str | None = None  # her conversation's key: the keyed hash of her address
+    channel: str = ""  # where it came from
 
     def summary(self) -> dict[str, object]:
         """The acknowledgement's body: nothing about her."""
@@ -55,7 +56,7 @@ async def accept(runtime: Runtime, inbound: InboundMessage,
     """Store her message (committed when this returns): what `after_ack` needs."""
     message_id = await runtime.dialogue.accept(inbound)
     return Accepted(message_id=message_id, duplicate=message_id is None,
-                    callback_query_id=callback_query_id,
+                    callback_query_id=callback_query_id, channel=inbound.channel,
                     sender_key=runtime.dialogue.conversation_key(inbound.channel,
                                                                  inbound.address))
 
@@ -88,8 +89,9 @@ async def after_ack(runtime: Runtime, accepted: Accepted) -> None:
             assert accepted.sender_key is not None, "`accept` gives both"
             if await _over_the_limit(runtime, accepted.message_id, accepted.sender_key):
                 return
-            result = await runtime.dialogue.process(accepted.message_id,
-                                                    caller_delivers=True)
+            result = await runtime.dialogue.process(
+                accepted.message_id, caller_delivers=True, key=accepted.sender_key,
+                channel=accepted.channel)
             # Her replies, sent at once by this worker; the outbox loop (of any
             # worker) takes them if this one dies first.
             await runtime.outbox.deliver(result.outbound)

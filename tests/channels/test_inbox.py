@@ -35,6 +35,29 @@ async def test_messages_stored_but_not_processed_are_processed_at_start(
         flow.text("ask_consent", "ary_latn")]  # in order: "1" answered the first question
 
 
+async def test_her_message_acknowledged_after_one_left_waiting_goes_after_it(
+        runtime: Runtime, telegram_api: FakeTelegram) -> None:
+    """A worker died after acknowledging her first message; her second is processed
+    by another at once (`after_ack`), which finds the first still waiting and
+    processes it first."""
+    from bot.inbox import accept, after_ack
+
+    first = await runtime.dialogue.accept(InboundMessage(
+        channel="telegram", address="5550004", text="salam", provider_message_id="41"))
+    accepted = await accept(runtime, InboundMessage(
+        channel="telegram", address="5550004", text="1", provider_message_id="42"))
+    await after_ack(runtime, accepted)
+    await runtime.outbox.deliver()
+    flow = runtime.flows.get("intake")
+    assert [m["text"] for m in telegram_api.sent_messages()] == [
+        flow.text("greeting", "ary_latn"), flow.text("ask_safe", "ary_latn"),
+        flow.text("ask_consent", "ary_latn")]  # "1" answered the first question
+    async with runtime.sessionmaker() as db:
+        rows = [await db.get(Message, i) for i in (first, accepted.message_id)]
+        assert [r.status for r in rows if r is not None] == ["processed", "processed"]
+    assert await runtime.dialogue.process_pending() == 0
+
+
 async def test_a_failure_while_processing_is_recorded_and_she_gets_an_apology(
         runtime: Runtime, telegram_api: FakeTelegram, monkeypatch: pytest.MonkeyPatch) -> None:
     async def broken(text: str) -> Any:
