@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import (
     String,
+    and_,
     bindparam,
     delete,
     exists,
@@ -40,7 +41,7 @@ from bot.flows.schema import Flow
 from bot.handoff.cases import CaseService, IntakeFacts
 from bot.nlu.result import NluBackend, NluResult, Place
 from bot.outages import is_outage
-from bot.outbox import FAREWELL, Outbox
+from bot.outbox import CLAIM_LOCK_SPACE, FAREWELL, Claimed, Outbox
 from bot.ratelimit import SLOW_DOWN
 from bot.sessions import ConversationLock, HeldLock, LockBusy, SessionStore
 from bot.storage.database import engine_of
@@ -71,24 +72,45 @@ _CASES = Case.__table__
 _LATEST_OPEN_CASE = (select(_CASES.c.id).where(_CASES.c.status != "closed")
                      .order_by(_CASES.c.id.desc()).limit(1))
 _EARLIER = _M.alias("earlier")
-# The message to process, locked (the fence: one commit per message), with her contact,
-# the id of her latest open case, and whether an earlier message of hers still waits
-# (then that one goes first), in one read. Her message's columns are read as such (not
-# as an object of the ORM's session): `_PROCESSED` writes its new state.
-_TO_PROCESS = (select(_M.c.status, _M.c.channel, _M.c.body_enc, _M.c.payload_enc,
-                      _M.c.provider_message_id, _M.c.created_at, Contact,
-                      _LATEST_OPEN_CASE.where(_CASES.c.contact_id == Contact.id)
-                      .scalar_subquery().label("latest"),
-                      exists().where(_EARLIER.c.contact_id == Contact.id,
-                                     _EARLIER.c.direction == "in",
-                                     _EARLIER.c.status == "received",
-                                     _EARLIER.c.id < _M.c.id).label("earlier"))
-               .join(Contact, Contact.id == _M.c.contact_id)
-               .where(_M.c.id == bindparam("message_id")).with_for_update(of=_M))
+
+
+def _to_process(claiming: bool) -> Any:
+    """The message to process, locked (the fence: one commit per message), with her
+    contact, the id of her latest open case and whether an earlier message of hers
+    still waits (then that one goes first), in one read. Her message's columns are read
+    as such (not as an object of the ORM's session): `_PROCESSED` writes its new state.
+    `claiming` (PostgreSQL): also whether her replies may be claimed as they are
+    queued: not if a message to her waits in the outbox or is being sent (they queue
+    behind it), nor if another worker's claim holds her. Her claims' advisory lock
+    (`bot.outbox`) is then held to the commit, so that no claim takes a message of hers
+    meanwhile: a counselor's message claimed during the processing could be overtaken."""
+    columns = [_M.c.status, _M.c.channel, _M.c.body_enc, _M.c.payload_enc,
+               _M.c.provider_message_id, _M.c.created_at, Contact,
+               _LATEST_OPEN_CASE.where(_CASES.c.contact_id == Contact.id)
+               .scalar_subquery().label("latest"),
+               exists().where(_EARLIER.c.contact_id == Contact.id,
+                              _EARLIER.c.direction == "in", _EARLIER.c.status == "received",
+                              _EARLIER.c.id < _M.c.id).label("earlier")]
+    if claiming:
+        columns.append(and_(
+            func.pg_try_advisory_xact_lock(CLAIM_LOCK_SPACE, Contact.id),
+            ~exists().where(_EARLIER.c.contact_id == Contact.id,
+                            _EARLIER.c.direction == "out",
+                            _EARLIER.c.status.in_(("pending", "sending")))).label("claim"))
+    return (select(*columns).join(Contact, Contact.id == _M.c.contact_id)
+            .where(_M.c.id == bindparam("message_id")).with_for_update(of=_M))
+
+
+_TO_PROCESS = {claiming: _to_process(claiming) for claiming in (False, True)}
 _PROCESSED = (update(_M).where(_M.c.id == bindparam("message_id"))
               .values(status="processed", processed_at=bindparam("now"),
                       conversation_id=bindparam("to_conversation"),
                       case_id=bindparam("to_case")))
+# PostgreSQL, her replies claimed as they were queued: the same, reading her contact as
+# it is then (what sending them needs: `Outbox.as_claimed`).
+_PROCESSED_READING_HER = (_PROCESSED.where(_C.c.id == _M.c.contact_id)
+                          .returning(_C.c.address_enc, _C.c.opted_out_at,
+                                     _C.c.last_inbound_at))
 
 
 class _Unknown:
@@ -178,11 +200,15 @@ class HandleResult:
     replies: list[BotReply] = field(default_factory=list)
     duplicate: bool = False
     language: Variety | None = None
-    outbound: list[int] = field(default_factory=list)  # the replies queued in the outbox
+    outbound: list[int] = field(default_factory=list)  # replies queued, to be claimed
+    claimed: list[Claimed] = field(default_factory=list)  # replies queued claimed
 
 
-# `_process_locked`: an earlier message of hers still waits; nothing was done.
-_NOT_FIRST = HandleResult()
+class _NotFirst:
+    """`_process_locked`: an earlier message of hers still waits; nothing was done."""
+
+
+_NOT_FIRST = _NotFirst()
 
 
 def place_slot(place: Place) -> dict[str, Any]:
@@ -363,6 +389,7 @@ class DialogueManager:
                 return HandleResult(duplicate=True)
             try:
                 result = await self._process_locked(key, message_id, inline, held)
+                assert not isinstance(result, _NotFirst), "only when in_order"
             except Exception as exc:
                 if is_outage(exc):
                     raise  # stored, left for the inbox sweep; the caller says "later"
@@ -441,8 +468,10 @@ class DialogueManager:
         unreachable) stays waiting, with the ones after it. Replies go through the
         outbox. `wait`: seconds to wait for her conversation lock (0: raise `LockBusy`
         if another worker has it). `caller_delivers`: the caller sends
-        `result.outbound` itself, so the outbox loop is woken only for an apology (else
-        it would race the caller for the same messages, a claim in vain each time).
+        `result.claimed` (her replies, claimed as they are queued when nothing else
+        waits to go to her) and `result.outbound` itself, so the outbox loop is woken
+        only for an apology (else it would race the caller for the same messages, a
+        claim in vain each time).
         `key`, `channel`: her conversation's key and channel, when the caller has just
         stored the message: her lock is taken at once, and hers waiting before it are
         looked for only if the read of this one finds one (`_TO_PROCESS`), which saves
@@ -461,8 +490,11 @@ class DialogueManager:
             while queue:
                 waiting_id = queue.pop(0)
                 try:
-                    done = await self._process_locked(key, waiting_id, inline=False,
-                                                      held=held, in_order=True)
+                    # Only her last message's replies are claimed as they are queued:
+                    # an earlier one's would wait, claimed, while the next are read.
+                    done = await self._process_locked(
+                        key, waiting_id, inline=False, held=held, in_order=True,
+                        claim=caller_delivers and self._postgres and not queue)
                 except Exception as exc:
                     if is_outage(exc):
                         # Left as received, with the later ones (her order): the inbox
@@ -475,7 +507,7 @@ class DialogueManager:
                     await self._rewind(key, waiting_id)
                     apologised = await self._fail(waiting_id) is not None or apologised
                     continue
-                if done is _NOT_FIRST:
+                if isinstance(done, _NotFirst):
                     # An earlier one of hers waits (a worker died, an outage): all of
                     # them, in order, this one last.
                     rows = await self._statements.rows(_WAITING, {"message_id": waiting_id})
@@ -484,6 +516,7 @@ class DialogueManager:
                     result.replies.extend(done.replies)
                     result.language = done.language
                     result.outbound.extend(done.outbound)
+                    result.claimed.extend(done.claimed)
         if apologised or not caller_delivers:
             self._outbox.wake()
         return result
@@ -567,18 +600,22 @@ class DialogueManager:
             return text
 
     async def _process_locked(self, key: str, message_id: int, inline: bool,
-                              held: HeldLock | None = None, *,
-                              in_order: bool = False) -> HandleResult | None:
+                              held: HeldLock | None = None, *, in_order: bool = False,
+                              claim: bool = False) -> HandleResult | _NotFirst | None:
         """Her message, her lock held: None if it was processed meanwhile (or erased).
         `in_order`: `_NOT_FIRST` if an earlier one of hers still waits (nothing is
-        done: that one goes first)."""
+        done: that one goes first). `claim` (PostgreSQL): her replies are queued
+        claimed by this worker (`HandleResult.claimed`, for the caller to send) if
+        nothing else waits in the outbox for her (`_to_process`); else they queue
+        behind it."""
         checkpoint = await self._load_checkpoint(key)
         before = checkpoint.session_for(message_id)
         session = self._session_from(key, before)
         async with self._sessionmaker() as db:
             # The fence: whatever happened to the lock, one commit per message. A second
             # worker on the same message waits on this row lock, then finds it done.
-            found = (await db.execute(_TO_PROCESS, {"message_id": message_id})).first()
+            found = (await db.execute(_TO_PROCESS[claim],
+                                      {"message_id": message_id})).first()
             if found is None or found.status != "received":
                 return None  # processed meanwhile, or erased by a quick exit
             if in_order and found.earlier:
@@ -612,6 +649,7 @@ class DialogueManager:
             # Her message goes with her case: the one she had, else the one it made.
             to_case = case.id if case is not None else session.host.get("case_id")
             outbound: list[int] = []
+            claimed: list[Claimed] = []
             if outcome.wipe or outcome.erased:
                 outbound = await self._forget(db, message_id, contact, outcome, inline=inline,
                                               conversation_id=conversation_id,
@@ -619,16 +657,22 @@ class DialogueManager:
             else:
                 # Every other message, in two statements: her replies queued, her
                 # message marked processed.
+                status = ("inline" if inline else "sending"
+                          if claim and found.claim else "pending")
                 rows = [self._outbox.row(
                     contact_id=contact.id, channel=inbound.channel, text=reply.text,
                     sender="bot", case_id=session.host.get("case_id"),
                     conversation_id=session.conversation_id, buttons=reply.buttons,
-                    status="inline" if inline else "pending") for reply in replies]
+                    status=status) for reply in replies]
                 ids = await self._outbox.insert(db, rows)
-                outbound = [] if inline else ids
-                await db.execute(_PROCESSED, {
-                    "message_id": message_id, "now": datetime.now(timezone.utc),
-                    "to_conversation": conversation_id, "to_case": to_case})
+                processed = {"message_id": message_id, "now": datetime.now(timezone.utc),
+                             "to_conversation": conversation_id, "to_case": to_case}
+                if status == "sending":
+                    her = (await db.execute(_PROCESSED_READING_HER, processed)).one()
+                    claimed = self._outbox.as_claimed(ids, rows, her)
+                else:
+                    await db.execute(_PROCESSED, processed)
+                    outbound = ids if status == "pending" else []
             forget = outcome.wipe or outcome.erased
             if held is not None:
                 held.ensure()
@@ -638,7 +682,8 @@ class DialogueManager:
             await db.commit()
         if forget:
             await self._sessions.delete(key)
-        return HandleResult(replies=replies, language=session.language, outbound=outbound)
+        return HandleResult(replies=replies, language=session.language, outbound=outbound,
+                            claimed=claimed)
 
     async def _forget(self, db: AsyncSession, message_id: int, contact: Contact,
                       outcome: _Outcome, *, inline: bool, conversation_id: str,

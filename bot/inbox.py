@@ -94,6 +94,7 @@ async def after_ack(runtime: Runtime, accepted: Accepted) -> None:
                 channel=accepted.channel)
             # Her replies, sent at once by this worker; the outbox loop (of any
             # worker) takes them if this one dies first.
+            await runtime.outbox.send_claimed(result.claimed)
             await runtime.outbox.deliver(result.outbound)
     except Exception:  # the dispatch boundary: one failure must not stop the bot
         logger.exception("processing after acknowledgement failed (message %s)",

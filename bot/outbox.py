@@ -16,6 +16,7 @@ import json
 import logging
 import random
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -150,6 +151,27 @@ _DELIVERY_BY_PROVIDER_ID = _delivery_statement(by_our_id=False)
 _DELIVERY_BY_OUR_ID = _delivery_statement(by_our_id=True)
 
 
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A message queued already claimed ('sending', one attempt) by the worker that
+    will send it (`Outbox.send_claimed`), with what `_TO_SEND` would read for it."""
+    id: int
+    channel: str
+    kind: str
+    body_enc: bytes
+    payload_enc: bytes | None
+    contact_id: int
+    address_enc: bytes
+    opted_out_at: datetime | None
+    last_inbound_at: datetime | None
+    status: str = "sending"
+    attempts: int = 1
+
+    @property
+    def contact(self) -> int:
+        return self.contact_id
+
+
 def backoff_delay(attempts: int, rng: random.Random | None = None) -> float:
     """Seconds to wait after `attempts` failed attempts: 2, 4, 8 ... capped at 15 min,
     with up to 10% jitter so that retries from many workers do not align."""
@@ -204,7 +226,9 @@ class Outbox:
             case_id: int | None = None, conversation_id: str | None = None,
             author_id: int | None = None, buttons: Sequence[ReplyButton] = (),
             status: str = "pending", kind: str = "text") -> dict[str, Any]:
-        """A message for the outbox as the values of its row (`enqueue`, `insert`)."""
+        """A message for the outbox as the values of its row (`enqueue`, `insert`).
+        `status='sending'`: claimed at once by the worker that queues it, which sends
+        it itself (`send_claimed`)."""
         payload = None
         if buttons:
             payload = self._cipher.encrypt(json.dumps(
@@ -213,8 +237,8 @@ class Outbox:
                 "conversation_id": conversation_id, "channel": channel, "direction": "out",
                 "sender": sender, "author_id": author_id, "kind": kind,
                 "body_enc": self._cipher.encrypt(text), "payload_enc": payload,
-                "status": status,
-                "next_attempt_at": _utcnow() if status == "pending" else None}
+                "status": status, "attempts": 1 if status == "sending" else 0,
+                "next_attempt_at": _utcnow() if status in ("pending", "sending") else None}
 
     @staticmethod
     async def insert(db: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> list[int]:
@@ -226,6 +250,21 @@ class Outbox:
         result = await db.execute(
             _INSERT.returning(_M.c.id, sort_by_parameter_order=True), list(rows))
         return [int(r.id) for r in result]
+
+    @staticmethod
+    def as_claimed(ids: Sequence[int], rows: Sequence[Mapping[str, Any]], her: Any
+                   ) -> list[Claimed]:
+        """Messages to one woman inserted (`insert`) with status 'sending': claimed by
+        the caller, which sends them once its transaction commits (`send_claimed`).
+        `her`: her contact's `address_enc`, `opted_out_at` and `last_inbound_at`, read
+        as late as possible in that transaction (a STOP she sent meanwhile holds
+        them). The caller makes sure nothing else waits to go to her, and holds her
+        claims' advisory lock to the commit."""
+        return [Claimed(id=message_id, channel=row["channel"], kind=row["kind"],
+                        body_enc=row["body_enc"], payload_enc=row["payload_enc"],
+                        contact_id=row["contact_id"], address_enc=her.address_enc,
+                        opted_out_at=her.opted_out_at, last_inbound_at=her.last_inbound_at)
+                for message_id, row in zip(ids, rows)]
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -294,11 +333,20 @@ class Outbox:
         chains: dict[int | None, list[Any]] = {}
         for row in claimed:
             chains.setdefault(row.contact_id, []).append(row)
-        sent = await asyncio.gather(*(self._deliver_chain(rows) for rows in chains.values()))
+        sent = await asyncio.gather(*(self._deliver_chain(rows, read=self._postgres)
+                                      for rows in chains.values()))
         if claimed and self._left_behind:
             self._left_behind = False
             self.wake()
         return sum(sent)
+
+    async def send_claimed(self, claimed: Sequence[Claimed]) -> int:
+        """Send messages claimed when they were queued (hers, in order). Returns how
+        many were sent. If this worker dies first, they go back to the queue after the
+        stale delay (`requeue_stale`), as a claim of `deliver` would."""
+        if not claimed:
+            return 0
+        return await self._deliver_chain(list(claimed), read=True)
 
     async def _claim(self, message_ids: Sequence[int] | None, limit: int) -> list[Any]:
         """The claimed messages, in order: rows with `id` and `contact_id`, and on
@@ -312,22 +360,23 @@ class Outbox:
         rows = await self._statements.rows(statement, params)
         return sorted(rows, key=lambda r: int(r.id))
 
-    async def _deliver_chain(self, claimed: list[Any]) -> int:
+    async def _deliver_chain(self, claimed: list[Any], *, read: bool) -> int:
         """Her claimed messages, one after the other. None overtakes an earlier one: if
         one must wait for a retry, the ones after it go back to the queue, behind it
         (see `_claim`); in an outage they stay claimed with it and are requeued with
-        it after the stale delay. The first is sent as the claim read it if a sending
-        slot is free at once; if it must wait for one, and for the next ones of hers,
-        it is read again when its turn comes: she may have sent STOP or left quickly
-        meanwhile (her replies erased), a report may have come for it."""
+        it after the stale delay. `read`: the rows carry what sending needs (the
+        claim on PostgreSQL, `Claimed`); the first is then sent as it was read if a
+        sending slot is free at once. If it must wait for one, and for the next ones
+        of hers, it is read again when its turn comes: she may have sent STOP or left
+        quickly meanwhile (her replies erased), a report may have come for it."""
         sent = 0
         message_ids = [int(r.id) for r in claimed]
-        read = claimed[0] if self._postgres and not self._sending.locked() else None
+        first = claimed[0] if read and not self._sending.locked() else None
         async with self._sending:
             for index, message_id in enumerate(message_ids):
                 try:
                     outcome = await self._deliver_one(message_id,
-                                                      read if index == 0 else None)
+                                                      first if index == 0 else None)
                 except Exception as exc:
                     if is_outage(exc):
                         logger.warning("outbound message %s: delivery interrupted (%s)",

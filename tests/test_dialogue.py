@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.channels.base import InboundMessage
-from bot.dialogue import APOLOGY
+from bot.dialogue import APOLOGY, HandleResult
 from bot.runtime import Runtime
 from bot.storage.models import AuditEvent, Case, Contact, Message
 from tests.support import Woman
@@ -237,33 +237,70 @@ async def test_each_of_her_messages_is_marked_processed_on_her_case(
     assert {m.conversation_id for m in replies} == {inbound[0].conversation_id}
 
 
+async def _processed(runtime: Runtime, address: str, text: str, sid: str) -> HandleResult:
+    """Her message stored, then processed as `after_ack` does (`caller_delivers`)."""
+    message_id = await runtime.dialogue.accept(InboundMessage(
+        channel="terminal", address=address, text=text, provider_message_id=sid))
+    assert message_id is not None
+    return await runtime.dialogue.process(message_id, caller_delivers=True)
+
+
 async def test_the_caller_is_given_every_reply_to_send_a_last_line_too(
         runtime: Runtime) -> None:
-    """`process(..., caller_delivers=True)`: the caller sends what it is given, the
-    outbox loop is not woken; a quick exit's last line must be among them."""
+    """`process(..., caller_delivers=True)`: the caller sends what it is given (on
+    PostgreSQL her replies claimed as they were queued, when nothing else waited for
+    her), the outbox loop is not woken; a quick exit's last line must be among them."""
     address = "+212600000010"
 
-    async def processed(text: str, sid: str) -> list[int]:
-        message_id = await runtime.dialogue.accept(InboundMessage(
-            channel="terminal", address=address, text=text, provider_message_id=sid))
-        assert message_id is not None
-        result = await runtime.dialogue.process(message_id, caller_delivers=True)
-        return result.outbound
-
-    async def waiting() -> list[tuple[int, str]]:
+    async def waiting(status: str = "pending") -> list[tuple[int, str]]:
         async with runtime.sessionmaker() as db:
             return [tuple(r) for r in (await db.execute(
                 select(Message.id, Message.kind).where(
-                    Message.direction == "out", Message.status == "pending")
+                    Message.direction == "out", Message.status == status)
                 .order_by(Message.id))).all()]
 
-    first = await processed("salam", "1")
-    assert first and first == [id_ for id_, _ in await waiting()]
-    assert await runtime.outbox.deliver(first) == len(first)
-    last = await processed("safi", "2")
+    first = await _processed(runtime, address, "salam", "1")
+    if runtime.db_engine.dialect.name == "postgresql":
+        assert first.claimed and not first.outbound
+        assert [m.id for m in first.claimed] == [id_ for id_, _ in await waiting("sending")]
+        assert await waiting() == []  # nothing for the loop: the caller sends them
+        assert await runtime.outbox.send_claimed(first.claimed) == len(first.claimed)
+        assert await waiting("sending") == []
+    else:
+        assert first.outbound and not first.claimed
+        assert first.outbound == [id_ for id_, _ in await waiting()]
+        assert await runtime.outbox.deliver(first.outbound) == len(first.outbound)
+    last = (await _processed(runtime, address, "safi", "2")).outbound
     assert [(id_, "farewell") for id_ in last] == await waiting() and len(last) == 1
     assert await runtime.outbox.deliver(last) == 1
     assert await count(runtime, Contact) == 0  # nothing of hers stays
+
+
+async def test_her_replies_are_not_claimed_ahead_of_a_message_already_waiting_for_her(
+        runtime: Runtime) -> None:
+    """A message to her waits for a retry (the provider was down): the replies to what
+    she writes now are queued behind it, not claimed to go at once."""
+    from datetime import datetime, timedelta, timezone
+
+    address = "+212600000011"
+
+    first = await _processed(runtime, address, "salam", "1")
+    first_ids = [m.id for m in first.claimed] + first.outbound
+    async with runtime.sessionmaker() as db:  # the provider failed: retry in a minute
+        for message_id in first_ids:
+            row = await db.get(Message, message_id)
+            assert row is not None
+            row.status = "pending"
+            row.next_attempt_at = datetime.now(timezone.utc) + timedelta(minutes=1)
+        await db.commit()
+    second = await _processed(runtime, address, "1", "2")
+    assert second.claimed == [] and second.outbound
+    assert await runtime.outbox.deliver(second.outbound) == 0  # behind the first ones
+    async with runtime.sessionmaker() as db:
+        statuses = {m.id: m.status for m in (await db.scalars(
+            select(Message).where(Message.direction == "out"))).all()}
+    assert set(statuses.values()) == {"pending"} and len(statuses) == (
+        len(first_ids) + len(second.outbound))
 
 
 async def test_a_quick_exit_line_the_answer_carried_stays_on_her_case_as_text(

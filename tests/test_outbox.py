@@ -249,3 +249,93 @@ async def test_a_message_that_waits_for_its_turn_is_read_again_before_it_is_sent
             statuses = (await db.scalars(select(Message.status).where(
                 Message.id.in_([m.id for m in waiting])))).all()
         assert set(statuses) == {"held"}
+
+
+async def _processing_paused(runtime: Runtime, monkeypatch: pytest.MonkeyPatch,
+                             address: str) -> tuple[asyncio.Task[object], asyncio.Event,
+                                                    int]:
+    """Her second message processed as `after_ack` does (`caller_delivers`), paused
+    while it is read: returns the processing, the event that resumes it, and her
+    contact's id (her first message was answered and its replies sent)."""
+    from bot.storage.models import Contact
+
+    async def stored(text: str, sid: str) -> int:
+        message_id = await runtime.dialogue.accept(InboundMessage(
+            channel="terminal", address=address, text=text, provider_message_id=sid))
+        assert message_id is not None
+        return message_id
+
+    first = await runtime.dialogue.process(await stored("salam", "1"), caller_delivers=True)
+    await runtime.outbox.send_claimed(first.claimed)
+    second = await stored("1", "2")
+    reading, resume = asyncio.Event(), asyncio.Event()
+    understand = runtime.dialogue._understand
+
+    async def paused(*args: object) -> object:
+        reading.set()
+        await resume.wait()
+        return await understand(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runtime.dialogue, "_understand", paused)
+    processing = asyncio.create_task(runtime.dialogue.process(second, caller_delivers=True))
+    await asyncio.wait_for(reading.wait(), 5)
+    async with runtime.sessionmaker() as db:
+        contact = await db.scalar(select(Contact.id).where(
+            Contact.address_hash == runtime.dialogue.conversation_key("terminal", address)))
+    assert contact is not None
+    return processing, resume, contact
+
+
+async def test_her_replies_claimed_as_they_are_queued_are_held_by_a_stop_sent_meanwhile(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: the worker that processes her message claims her replies as it
+    queues them and sends them itself, from her contact as the end of the processing
+    read it: a STOP she sent while her message was being processed holds them."""
+    from datetime import datetime, timezone
+
+    from bot.storage.models import Contact
+
+    if runtime.db_engine.dialect.name != "postgresql":
+        pytest.skip("replies are claimed as they are queued on PostgreSQL only")
+    recording = RecordingSender()
+    runtime.outbox.add_sender(recording)  # type: ignore[arg-type]
+    processing, resume, contact_id = await _processing_paused(runtime, monkeypatch, "s")
+    sent_before = len(recording.sent)
+    async with runtime.sessionmaker() as db:  # her STOP, stored meanwhile
+        contact = await db.get(Contact, contact_id)
+        assert contact is not None
+        contact.opted_out_at = datetime.now(timezone.utc)
+        await db.commit()
+    resume.set()
+    result = await asyncio.wait_for(processing, 10)
+    assert result.claimed  # nothing waited for her: claimed as queued
+    await runtime.outbox.send_claimed(result.claimed)
+    assert len(recording.sent) == sent_before
+    async with runtime.sessionmaker() as db:
+        statuses = (await db.scalars(select(Message.status).where(
+            Message.id.in_([m.id for m in result.claimed])))).all()
+    assert set(statuses) == {"held"}
+
+
+async def test_no_claim_takes_her_messages_while_one_of_hers_is_processed(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: while her message is processed (its replies to be claimed as they
+    are queued), a counselor's message to her is not claimed by another delivery: it
+    could fail and wait for a retry, and her replies, claimed already, overtake it.
+    It goes once the processing has committed."""
+    if runtime.db_engine.dialect.name != "postgresql":
+        pytest.skip("replies are claimed as they are queued on PostgreSQL only")
+    recording = RecordingSender()
+    runtime.outbox.add_sender(recording)  # type: ignore[arg-type]
+    processing, resume, contact_id = await _processing_paused(runtime, monkeypatch, "c")
+    async with runtime.sessionmaker() as db:
+        counselor = runtime.outbox.enqueue(db, contact_id=contact_id, channel="terminal",
+                                           text="counselor", sender="counselor")
+        await db.commit()
+    assert await runtime.outbox.deliver([counselor.id]) == 0  # her claims are held
+    resume.set()
+    result = await asyncio.wait_for(processing, 10)
+    assert result.claimed
+    assert await runtime.outbox.send_claimed(result.claimed) == len(result.claimed)
+    assert await runtime.outbox.deliver([counselor.id]) == 1
+    assert recording.sent[-1] == ("c", "counselor")
