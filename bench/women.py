@@ -94,12 +94,26 @@ async def calibrate(http: aiohttp.ClientSession, base_url: str, public_url: str,
     for text in INTAKE:
         before = len(provider.received[woman.number])
         assert await woman.send(text) == 200
-        await provider.wait_for(woman.number, before + 1, 10.0)
-        # The replies to one message go out one after the other: wait for quiet.
-        while True:
-            seen = len(provider.received[woman.number])
-            await asyncio.sleep(0.3)
-            if len(provider.received[woman.number]) == seen:
-                break
+        if await provider.wait_for(woman.number, before + 1, 30.0) is None:
+            raise RuntimeError(f"calibration: no reply to step {INTAKE.index(text) + 1}")
+        # The replies to one message go out one after the other: wait for quiet (a
+        # reply late past it would be counted with the next step; the total is right).
+        await _quiet(provider, woman.number, 0.5)
         expected.append(len(provider.received[woman.number]))
+    # Her whole transcript is the reference: nothing may still be on its way.
+    await _quiet(provider, woman.number, 2.0)
+    expected[-1] = len(provider.received[woman.number])
     return expected, provider.texts(woman.number)
+
+
+async def _quiet(provider: FakeTwilioProvider, number: str, seconds: float,
+                 within: float = 60.0) -> None:
+    """Until no message has reached `number` for `seconds` (at most `within`)."""
+    deadline = time.monotonic() + within
+    while True:
+        seen = len(provider.received[number])
+        await asyncio.sleep(seconds)
+        if len(provider.received[number]) == seen:
+            return
+        if time.monotonic() >= deadline:
+            raise RuntimeError(f"calibration: replies still coming after {within:g} s")

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from bot.crypto import generate_key_material
@@ -22,6 +24,12 @@ from bot.storage.database import create_engine, upgrade
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+# No time limit per example: on a busy shared machine one slow example would fail a
+# property that holds (speed is shown by the benchmarks, not by the tests).
+hypothesis_settings.register_profile("amane", deadline=None,
+                                     suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("amane")
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from bot.accounts import create_account
 from bot.runtime import Runtime
 
 PASSWORD = "correct horse battery"
+
+
+async def eventually(condition: Callable[[], bool], what: str, *, within: float = 30.0,
+                     every: float = 0.02) -> None:
+    """Until `condition()` holds; fails saying `what` did not happen within `within`
+    seconds. Returns as soon as it holds, so a busy machine only makes it slower."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        if loop.time() >= deadline:
+            pytest.fail(f"{what}: not within {within:g} s")
+        await asyncio.sleep(every)
 
 
 class Woman:

@@ -16,6 +16,7 @@ from bot.channels.base import (
 )
 from bot.runtime import Runtime
 from bot.storage.models import Message
+from tests.support import eventually
 
 
 class BrokenSender:
@@ -123,7 +124,7 @@ async def test_a_reply_left_behind_her_earlier_one_goes_as_soon_as_that_one_is_s
             channel="terminal", address="x", text="salam", provider_message_id="1"),
             inline=False)
         sending = asyncio.create_task(runtime.outbox.deliver(first.outbound))
-        await asyncio.wait_for(gated.first_started.wait(), 5)
+        await asyncio.wait_for(gated.first_started.wait(), 30)
         second = await runtime.dialogue.handle(InboundMessage(
             channel="terminal", address="x", text="1", provider_message_id="2"),
             inline=False)
@@ -131,10 +132,9 @@ async def test_a_reply_left_behind_her_earlier_one_goes_as_soon_as_that_one_is_s
         assert await runtime.outbox.deliver(second.outbound) == 0  # behind the first
         gated.gate.set()
         await sending
-        for _ in range(100):  # a loop pass, not the hour-long interval
-            if len(gated.sent) == len(first.outbound) + len(second.outbound):
-                break
-            await asyncio.sleep(0.05)
+        # A loop pass, not the hour-long interval.
+        await eventually(lambda: len(gated.sent) >= len(first.outbound) + len(second.outbound),
+                         "the reply behind her earlier one sent")
         assert len(gated.sent) == len(first.outbound) + len(second.outbound)
     finally:
         loop.cancel()
@@ -197,7 +197,7 @@ async def _two_women_one_slot(runtime: Runtime) -> tuple[GatedSender, asyncio.Ta
             channel="terminal", address=address, text="salam",
             provider_message_id=address), inline=False)
     sending = asyncio.create_task(outbox.deliver())
-    await asyncio.wait_for(gated.first_started.wait(), 5)
+    await asyncio.wait_for(gated.first_started.wait(), 30)
     key = runtime.dialogue.conversation_key("terminal", "second")
     async with runtime.sessionmaker() as db:
         contact = await db.scalar(select(Contact.id).where(Contact.address_hash == key))

@@ -187,8 +187,10 @@ async def test_redis_lock_is_renewed_while_held_and_expires_when_its_holder_dies
     from bot.sessions import LockBusy
 
     redis, locks = short_redis_locks
-    async with locks.hold("her") as held:
-        await asyncio.sleep(1.5)  # well past the timeout: the watchdog renews it
+    # Renewed every 0.5 s: a stall of the machine under 0.6 s loses nothing.
+    renewed = RedisConversationLock(redis, prefix="test:lock:", timeout=1.5, wait=2.0)
+    async with renewed.hold("her") as held:
+        await asyncio.sleep(3.5)  # well past the timeout: the watchdog renews it
         held.ensure()
         with pytest.raises(LockBusy):
             async with locks.hold("her", wait=0):

@@ -27,7 +27,7 @@ from tests.channels.conftest import (
     telegram_payload,
 )
 from tests.channels.fakes import FakeTelegram
-from tests.support import add_account, login
+from tests.support import add_account, eventually, login
 
 REFERENCE = re.compile(r"AM-[A-Z0-9]{6}")
 
@@ -304,10 +304,8 @@ async def test_polling_stores_then_confirms_each_update(
     task = asyncio.create_task(runtime.channels.telegram.poll(receive, timeout=0,
                                                               retry_delay=0.05))
     try:
-        for _ in range(200):
-            if len(telegram_api.calls_to("getUpdates")) >= 2:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: len(telegram_api.calls_to("getUpdates")) >= 2,
+                         "a second getUpdates")
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

@@ -16,6 +16,10 @@ import pytest
 from bot.nlu.pipeline import LocalNlu
 from bot.nlu.rasa_http import RasaNlu
 
+# Where Rasa's answer is expected: time enough on a busy machine (else the local model
+# answers instead, and the test fails for the wrong reason).
+ANSWER = 10.0
+
 
 class FakeRasa(BaseHTTPRequestHandler):
     """Answers POST /model/parse the way the test says (class attributes)."""
@@ -77,7 +81,7 @@ def rasa_url() -> Iterator[str]:
 
 
 async def test_intent_comes_from_rasa(rasa_url: str, nlu: LocalNlu) -> None:
-    async with RasaNlu(rasa_url + "/", local=nlu, token="s3cret") as backend:
+    async with RasaNlu(rasa_url + "/", local=nlu, token="s3cret", timeout=ANSWER) as backend:
         result = await backend.parse("ana f casa w bghit nhder m3a chi wa7da")
     assert result.intent == "need_legal" and result.confidence == 0.91
     assert result.intent_ranking[0] == ("need_legal", 0.91)
@@ -90,7 +94,7 @@ async def test_intent_comes_from_rasa(rasa_url: str, nlu: LocalNlu) -> None:
 
 async def test_safety_stays_local(rasa_url: str, nlu: LocalNlu) -> None:
     FakeRasa.intent = {"name": "greet", "confidence": 0.99}
-    async with RasaNlu(rasa_url, local=nlu) as backend:
+    async with RasaNlu(rasa_url, local=nlu, timeout=ANSWER) as backend:
         danger = await backend.parse("3teqni rah ghadi yqtlni daba")
         exit_word = await backend.parse("safi")
     assert danger.intent == "greet" and danger.urgent  # Rasa cannot switch urgency off
@@ -100,7 +104,7 @@ async def test_safety_stays_local(rasa_url: str, nlu: LocalNlu) -> None:
 
 async def test_rasa_emergency_makes_urgent(rasa_url: str, nlu: LocalNlu) -> None:
     FakeRasa.intent = {"name": "emergency", "confidence": 0.8}
-    async with RasaNlu(rasa_url, local=nlu) as backend:
+    async with RasaNlu(rasa_url, local=nlu, timeout=ANSWER) as backend:
         result = await backend.parse("ok")
     assert result.intent == "emergency" and result.urgent
 
@@ -117,7 +121,7 @@ async def test_unknown_or_unsure_rasa_intents(
     rasa_url: str, nlu: LocalNlu, name: str, confidence: float, expected: str
 ) -> None:
     FakeRasa.intent = {"name": name, "confidence": confidence}
-    async with RasaNlu(rasa_url, local=nlu) as backend:
+    async with RasaNlu(rasa_url, local=nlu, timeout=ANSWER) as backend:
         result = await backend.parse("bghit chi 7aja")
     assert result.intent == expected
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, literal, select, text, update
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.exc import IntegrityError
 
@@ -114,8 +115,10 @@ async def test_connections_killed_by_a_restart_are_replaced(
     assert len(pids) == 2
     async with engine.connect() as conn:
         for backend in pids:
-            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
-    await asyncio.sleep(0.2)
+            # Waits (up to 10 s) until that backend has exited.
+            assert await conn.scalar(text("SELECT pg_terminate_backend(:pid, 10000)"),
+                                     {"pid": backend}), "the backend did not exit"
+    await asyncio.sleep(0.2)  # the pool's sockets read their end
     again = {r.pid for r in await asyncio.gather(statements.first(pid, {}),
                                                  statements.first(pid, {}))}
     assert len(again) == 2 and not again & pids
@@ -140,18 +143,47 @@ async def test_a_busy_pool_times_out_and_keeps_its_connection(
         pytest.skip("the asyncpg pool is PostgreSQL's")
     monkeypatch.setattr(statements_module, "ACQUIRE_TIMEOUT", 0.2)
     pid = select(func.pg_backend_pid().label("pid"))
+    tasks: list[asyncio.Task[Any]] = []
     try:
         first = (await statements.first(pid, {})).pid
-        slow = asyncio.create_task(statements.first(select(func.pg_sleep(0.6)), {}))
-        await asyncio.sleep(0.1)
-        with pytest.raises(Exception) as busy:
-            await statements.first(pid, {})
-        assert is_outage(busy.value)  # retried later
+        async with engine.connect() as holder:
+            # The pool's one connection waits for a lock this test holds.
+            await holder.execute(select(func.pg_advisory_xact_lock(BUSY_LOCK)))
+            slow = asyncio.create_task(statements.first(
+                select(func.pg_advisory_xact_lock(BUSY_LOCK), literal(1).label("one")), {}))
+            tasks.append(slow)
+            await _until_waiting_for(holder, first, BUSY_LOCK)
+            busy = asyncio.create_task(statements.first(pid, {}))
+            tasks.append(busy)
+            await asyncio.wait([busy], timeout=10)
+            assert busy.done(), "the pool's timeout did not end the wait"
+            assert is_outage(busy.exception())  # retried later
+            await holder.commit()  # the lock goes
         await slow
         # Only busy: the connection was not thrown away.
         assert (await statements.first(pid, {})).pid == first
     finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await statements.close()
+
+
+BUSY_LOCK = 424242
+
+
+async def _until_waiting_for(conn: Any, backend: int, lock: int) -> None:
+    """Until the session of `backend` waits for the advisory lock `lock` (one bigint
+    key: its high half in classid, its low half in objid)."""
+    for _ in range(200):
+        waiting = await conn.scalar(text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            " AND pid = :backend AND classid = 0 AND objid = :lock AND objsubid = 1"),
+            {"backend": backend, "lock": lock})
+        if waiting:
+            return
+        await asyncio.sleep(0.05)
+    pytest.fail("the statement never waited for the lock")
 
 
 async def test_after_closing_a_statement_is_an_outage(stored) -> None:  # type: ignore[no-untyped-def]

@@ -111,7 +111,7 @@ def test_the_map_draws_and_colours_the_twelve_regions(server: tuple[str, str]) -
             page.fill("input[name=username]", "analyst")
             page.fill("input[name=password]", PASSWORD)
             page.click("button[type=submit]")
-            page.wait_for_url("**/console/**")
+            page.wait_for_url(lambda url: "/console/login" not in url)  # logged in
             response = page.goto(f"{base}/console/map")
             assert response is not None and response.status == 200
 

@@ -6,8 +6,10 @@ import asyncio
 import json
 import re
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import update
 
 from bot.notify import CaseNotice, MemoryCaseNotifier
@@ -17,6 +19,9 @@ from bot.web.console.auth import ConsoleUser
 from bot.web.console.queue import notice_stream
 from tests.support import Woman, add_account, console_login
 from tests.web.test_api import make_case
+
+# How long a notice may take to arrive (through Redis, on a busy machine).
+NOTICE_ARRIVAL = 10.0
 
 
 async def test_her_centers_cases_urgent_first_then_oldest(client: httpx.AsyncClient,
@@ -84,19 +89,31 @@ async def test_the_stream_carries_only_notices_for_her_center() -> None:
     assert notifier.subscribers == 0
 
 
+async def _notices_until(subscription: Any, kind: str, reference: str) -> list[CaseNotice]:
+    """The notices heard until (and with) `kind` for `reference`; through Redis they
+    may take a while on a busy machine."""
+    heard: list[CaseNotice] = []
+    deadline = asyncio.get_running_loop().time() + NOTICE_ARRIVAL
+    while (left := deadline - asyncio.get_running_loop().time()) > 0:
+        notice = await subscription.get(timeout=left)
+        if notice is not None:
+            heard.append(notice)
+            if (notice.kind, notice.reference) == (kind, reference):
+                return heard
+    pytest.fail(f"no {kind} notice for {reference}; heard {heard}")
+
+
 async def test_new_case_reaches_the_notifier_after_commit(client: httpx.AsyncClient,
                                                           runtime: Runtime) -> None:
     async with runtime.notifier.subscribe() as subscription:  # type: ignore[attr-defined]
         reference = await make_case(client, "w1", "Tiznit")
-        notices = []
-        while (notice := await subscription.get(timeout=0.2)) is not None:
-            notices.append(notice)
-    assert [(n.kind, n.reference) for n in notices][0] == ("created", reference)
-    assert notices[0].center_ids == ("sample-09581-emf",)
+        notices = await _notices_until(subscription, "created", reference)
+    # Her case's first notice (channels are server-wide: others' may come between).
+    assert [n.kind for n in notices if n.reference == reference] == ["created"]
+    assert notices[-1].center_ids == ("sample-09581-emf",)
     async with runtime.notifier.subscribe() as subscription:  # type: ignore[attr-defined]
         await Woman(client, "w1").says("vous êtes là ?")
-        notice = await subscription.get(timeout=1.0)
-    assert notice is not None and (notice.kind, notice.reference) == ("message", reference)
+        await _notices_until(subscription, "message", reference)
 
 
 async def test_the_events_endpoint_needs_a_login(client: httpx.AsyncClient) -> None:
