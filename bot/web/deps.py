@@ -16,7 +16,9 @@ from bot.storage.models import Account
 _bearer = HTTPBearer(auto_error=False)
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # A coroutine: FastAPI runs a plain function dependency in a worker thread, a
+    # hand-off to another thread and back on every request that asks for the runtime.
     runtime: Runtime = request.app.state.runtime
     return runtime
 

@@ -69,7 +69,7 @@ def _blank(value: str | None) -> str | None:
     return value or None
 
 
-def case_filter(
+async def case_filter(  # a coroutine: not run in a worker thread (bot/web/deps.py)
     need: str | None = Query(None, description="one of " + ", ".join(NEED_VALUES)),
     violence: str | None = Query(None, description="one of " + ", ".join(VIOLENCE_VALUES)),
     region: str | None = Query(None, description="region code, e.g. 09, or unknown"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import httpx
 import pytest
@@ -195,6 +196,42 @@ async def test_delivery_reports_update_the_message_and_never_go_back(
                                  .order_by(Message.id))).all()
         assert [(m.status, m.last_error) for m in rows] == [
             ("delivered", None), ("undelivered", "undelivered (provider error 30003)")]
+
+
+async def test_her_messages_their_reports_and_the_answer_go_without_a_thread(
+        client: httpx.AsyncClient, runtime: Runtime, twilio_api: FakeTwilio,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """FastAPI runs an endpoint or a dependency that is a plain function in a worker
+    thread: a hand-off to another thread and back on each request. The runtime's
+    dependency was one, 8 to 15% of a worker's CPU per message (`bench/load.py`); on
+    the path every message takes, nothing is."""
+    import anyio.to_thread
+
+    auth = await counselor(client, runtime)
+    handed: list[str] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def recorded(func: Any, *args: Any, **kwargs: Any) -> Any:
+        handed.append(getattr(func, "__qualname__", repr(func)))
+        return await run_sync(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", recorded)
+    her = Phone(client, runtime, twilio_api)
+    reference = await make_case(her)
+    async with runtime.sessionmaker() as db:
+        sid = await db.scalar(select(Message.provider_message_id).where(
+            Message.direction == "out").order_by(Message.id).limit(1))
+    path = "/webhooks/twilio/status"
+    report = twilio_payload("status_delivered") | {"MessageSid": sid}
+    assert (await her.post(report, path=path)).json()["updated"] is True
+    assert (await client.get("/api/v1/cases", headers=auth)).status_code == 200
+    assert (await client.post(f"/api/v1/cases/{reference}/claim",
+                              headers=auth)).status_code == 200
+    answer = await client.post(f"/api/v1/cases/{reference}/messages", headers=auth,
+                               json={"text": "Bonjour, je suis Salma."})
+    assert answer.status_code == 201
+    assert await her.received() == ["Bonjour, je suis Salma."]
+    assert handed == []
 
 
 async def test_a_report_before_the_sid_is_recorded_finds_the_message_by_our_id(
