@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -15,13 +16,19 @@ from bot.runtime import Runtime
 PASSWORD = "correct horse battery"
 
 
-async def eventually(condition: Callable[[], bool], what: str, *, within: float = 30.0,
-                     every: float = 0.02) -> None:
-    """Until `condition()` holds; fails saying `what` did not happen within `within`
-    seconds. Returns as soon as it holds, so a busy machine only makes it slower."""
+async def eventually(condition: Callable[[], bool | Awaitable[bool]], what: str, *,
+                     within: float = 30.0, every: float = 0.02) -> None:
+    """Until `condition()` (a function, or a coroutine function) holds; fails saying
+    `what` did not happen within `within` seconds. Returns as soon as it holds, so a
+    busy machine only makes it slower."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
-    while not condition():
+    while True:
+        held = condition()
+        if inspect.isawaitable(held):
+            held = await held
+        if held:
+            return
         if loop.time() >= deadline:
             pytest.fail(f"{what}: not within {within:g} s")
         await asyncio.sleep(every)

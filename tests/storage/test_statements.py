@@ -17,6 +17,7 @@ from bot.storage.database import create_engine
 from bot.storage.models import Case, Contact, Message
 from bot.storage import statements as statements_module
 from bot.storage.statements import Statements, compile_for_asyncpg
+from tests.support import eventually
 
 _M = Message.__table__
 _C = Contact.__table__
@@ -175,15 +176,13 @@ BUSY_LOCK = 424242
 async def _until_waiting_for(conn: Any, backend: int, lock: int) -> None:
     """Until the session of `backend` waits for the advisory lock `lock` (one bigint
     key: its high half in classid, its low half in objid)."""
-    for _ in range(200):
-        waiting = await conn.scalar(text(
+    async def waiting() -> bool:
+        return bool(await conn.scalar(text(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
             " AND pid = :backend AND classid = 0 AND objid = :lock AND objsubid = 1"),
-            {"backend": backend, "lock": lock})
-        if waiting:
-            return
-        await asyncio.sleep(0.05)
-    pytest.fail("the statement never waited for the lock")
+            {"backend": backend, "lock": lock}))
+
+    await eventually(waiting, "the statement waiting for the lock", within=10, every=0.05)
 
 
 async def test_after_closing_a_statement_is_an_outage(stored) -> None:  # type: ignore[no-untyped-def]
