@@ -1,10 +1,10 @@
 """What one SQL statement costs the worker's CPU on PostgreSQL, by the way it is sent:
-the figures behind the README's "Load benchmark" analysis.
+the figures behind docs/load-benchmark.md.
 
     .venv/bin/python bench/statement_cost.py --database-url postgresql+asyncpg://...
 
 Brings the schema at that URL up to date, then sends the outbox's read before a send
-(`bot.outbox._TO_SEND`, for a message that does not exist) --count times each way and
+(`bot.outbox.TO_SEND`, for a message that does not exist) --count times each way and
 prints the best of three rounds in CPU milliseconds (process time, so other processes on
 the machine count little): through SQLAlchemy with a pool checkout per statement (as
 the outbox did before `bot.storage.statements`), through a separate engine whose
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
-from bot.outbox import _TO_SEND  # noqa: E402
+from bot.outbox.claims import TO_SEND  # noqa: E402
 from bot.storage.database import create_engine, upgrade_async  # noqa: E402
 from bot.storage.statements import Statements  # noqa: E402
 
@@ -53,15 +53,15 @@ async def main(args: argparse.Namespace) -> int:
     shared = engine.execution_options(isolation_level="AUTOCOMMIT")
     own = create_async_engine(url, isolation_level="AUTOCOMMIT", pool_size=5)
     statements = Statements(engine, pool_size=5)
-    sql = str(_TO_SEND.compile(dialect=engine.dialect))
+    sql = str(TO_SEND.compile(dialect=engine.dialect))
     try:
         async def checkout_shared() -> None:
             async with shared.connect() as conn:
-                await conn.execute(_TO_SEND, params)
+                await conn.execute(TO_SEND, params)
 
         async def checkout_own() -> None:
             async with own.connect() as conn:
-                await conn.execute(_TO_SEND, params)
+                await conn.execute(TO_SEND, params)
 
         rows = [("SQLAlchemy, a checkout per statement (as before)",
                  await cpu_ms(checkout_shared, args.count)),
@@ -69,12 +69,12 @@ async def main(args: argparse.Namespace) -> int:
                  await cpu_ms(checkout_own, args.count))]
         async with shared.connect() as conn:
             async def held() -> None:
-                await conn.execute(_TO_SEND, params)
+                await conn.execute(TO_SEND, params)
 
             rows.append(("SQLAlchemy, connection already checked out",
                          await cpu_ms(held, args.count)))
             rows.append(("Amane's Statements (asyncpg, its own pool)",
-                         await cpu_ms(lambda: statements.first(_TO_SEND, params), args.count)))
+                         await cpu_ms(lambda: statements.first(TO_SEND, params), args.count)))
             raw = (await conn.get_raw_connection()).driver_connection
             rows.append(("asyncpg alone, same connection",
                          await cpu_ms(lambda: raw.fetchrow(sql, -1), args.count)))

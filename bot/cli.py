@@ -298,7 +298,7 @@ async def _chat(settings: Settings, sender: str) -> int:
 
     async def print_outbox() -> None:
         nonlocal last_seen
-        key = runtime.hasher.hash("terminal", sender)
+        key = runtime.conversations.conversation_key("terminal", sender)
         async with runtime.sessionmaker() as db:
             contact = await db.scalar(select(Contact).where(Contact.channel == "terminal",
                                                             Contact.address_hash == key))
@@ -328,7 +328,7 @@ async def _chat(settings: Settings, sender: str) -> int:
                 break
             if not line.strip():
                 continue
-            result = await runtime.dialogue.handle(
+            result = await runtime.conversations.handle(
                 InboundMessage(channel="terminal", address=sender, text=line[:4096]),
                 inline=True)
             for reply in result.replies:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import audit
 from bot.handoff.cases import forget_free_text
+from bot.storage.erasure import nothing_of_hers_left
 from bot.storage.models import Case, CaseNote, Contact, Message
 
 logger = logging.getLogger(__name__)
@@ -57,8 +58,7 @@ async def purge(db: AsyncSession, *, retention_days: int,
     abandoned = await db.execute(delete(Message).where(
         Message.case_id.is_(None), Message.created_at < now - ABANDONED_AFTER))
     orphans = await db.execute(delete(Contact).where(
-        ~exists().where(Case.contact_id == Contact.id),
-        ~exists().where(Message.contact_id == Contact.id),
+        nothing_of_hers_left(Contact.id),
         (Contact.last_inbound_at.is_(None)) | (Contact.last_inbound_at < now - ABANDONED_AFTER)))
     report = PurgeReport(cases=len(expired_ids), messages=messages,
                          abandoned_messages=int(abandoned.rowcount or 0),  # type: ignore[attr-defined]

@@ -19,15 +19,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.channels.base import OutboundSender
 from bot.channels.catalog import ChannelCatalog, build_channels
 from bot.channels.simulator import RecordingSender
+from bot.conversation.after_handoff import AfterHandoff
+from bot.conversation.checkpoints import CheckpointStore
+from bot.conversation.forgetting import Forgetting
+from bot.conversation.inbox import Inbox
+from bot.conversation.manager import ConversationManager
+from bot.conversation.receive import Reception, accept_telegram, after_ack, sweep
+from bot.conversation.set_aside import SettingAside
+from bot.conversation.turn import Turn
+from bot.conversation.understanding import Understanding
 from bot.crypto import AddressHasher, Cipher, load_keys
-from bot.dialogue import DialogueManager
 from bot.flows.registry import FlowRegistry
 from bot.flows.versions import FlowVersions
 from bot.handoff.cases import CaseService
 from bot.handoff.directory import CenterDirectory
 from bot.handoff.sla import SlaMonitor, SlaPolicy
 from bot.handoff.transfers import TransferService
-from bot.inbox import accept_telegram, after_ack, sweep
 from bot.intent_examples import IntentTrainer, LocalNluTrainer
 from bot.nlu.pipeline import LocalNlu
 from bot.nlu.places import Gazetteer, load_gazetteer
@@ -70,7 +77,8 @@ class Runtime:
     directory: CenterDirectory
     outbox: Outbox
     cases: CaseService
-    dialogue: DialogueManager
+    understanding: Understanding
+    conversations: ConversationManager
     rate_limiter: RateLimiter
     notifier: CaseNotifier
     transfers: TransferService
@@ -80,12 +88,26 @@ class Runtime:
     channels: ChannelCatalog = field(default_factory=ChannelCatalog)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
+    @property
+    def reception(self) -> Reception:
+        """What receiving her messages uses (`bot.conversation.receive`), as the
+        runtime stands now (settings and channels can be replaced in tests)."""
+        return Reception(conversations=self.conversations, delivery=self.outbox.delivery,
+                         rate_limiter=self.rate_limiter,
+                         sender_limit_per_minute=self.settings.rate_limit_sender_per_minute,
+                         telegram=self.channels.telegram, current_flow=self.current_flow)
+
+    def current_flow(self) -> Any:
+        """The flow conversations run now (the version published last)."""
+        return self.flows.get(self.settings.default_flow)
+
     async def start_background(self, *, telegram_polling: bool = False) -> None:
         """Start the loops a server runs: the outbox, the messages stored but not yet
         processed (a crash), the SLA check, the refresh of published flows, the daily
         purge, and Telegram polling when asked for."""
         self._tasks.append(asyncio.create_task(self.outbox.run(), name="outbox"))
-        self._tasks.append(asyncio.create_task(sweep(self), name="inbox sweep"))
+        self._tasks.append(asyncio.create_task(
+            sweep(self.conversations, self.settings.inbox_sweep_seconds), name="inbox sweep"))
         self._tasks.append(asyncio.create_task(
             self.sla.run(self.settings.sla_check_seconds), name="sla"))
         self._tasks.append(asyncio.create_task(
@@ -95,7 +117,8 @@ class Runtime:
         self._tasks.append(asyncio.create_task(self._follow_nlu_examples(), name="nlu-refresh"))
         if telegram_polling and self.channels.telegram is not None:
             async def receive(update: Any) -> None:
-                await after_ack(self, await accept_telegram(self, update))
+                reception = self.reception
+                await after_ack(reception, await accept_telegram(reception, update))
 
             self._tasks.append(asyncio.create_task(self.channels.telegram.poll(receive),
                                                    name="telegram polling"))
@@ -172,21 +195,43 @@ def build_runtime(settings: Settings, *, senders: list[OutboundSender] | None = 
     outbox = Outbox(sessionmaker, cipher, {s.channel: s for s in all_senders},
                     statements=statements,
                     stale_sending=timedelta(seconds=settings.outbox_stale_seconds))
-    cases = CaseService(cipher, directory, outbox, notifier)
-    dialogue = DialogueManager(
-        sessionmaker=sessionmaker, sessions=sessions, locks=locks, nlu=nlu, places=places,
-        choose_variety=choose_reply_variety, flows=flows, flow_name=settings.default_flow,
-        cipher=cipher, hasher=hasher, cases=cases, outbox=outbox, statements=statements,
-        session_ttl=settings.session_ttl_seconds,
-    )
+    cases = CaseService(cipher, directory, outbox.queue, notifier)
+    understanding = Understanding(nlu, places, choose_reply_variety)
+    conversations = build_conversations(
+        settings, sessionmaker=sessionmaker, statements=statements, cipher=cipher,
+        hasher=hasher, sessions=sessions, locks=locks, flows=flows,
+        understanding=understanding, places=places, cases=cases, outbox=outbox)
     return Runtime(settings=settings, db_engine=db_engine, sessionmaker=sessionmaker,
                    statements=statements,
                    cipher=cipher, hasher=hasher, sessions=sessions, locks=locks, redis=redis,
                    nlu=nlu, places=places, flows=flows, directory=directory, outbox=outbox,
-                   cases=cases, dialogue=dialogue, rate_limiter=rate_limiter,
+                   cases=cases, understanding=understanding, conversations=conversations,
+                   rate_limiter=rate_limiter,
                    channels=channels, notifier=notifier,
                    transfers=TransferService(cases, places, cipher),
                    sla=SlaMonitor(sessionmaker, directory, places, cipher, notifier,
                                   SlaPolicy.from_settings(settings)),
                    flow_versions=FlowVersions(sessionmaker, flows, settings.flows_dir),
                    nlu_trainer=LocalNluTrainer(local_nlu))
+
+
+def build_conversations(settings: Settings, *, sessionmaker: async_sessionmaker[AsyncSession],
+                        statements: Statements, cipher: Cipher, hasher: AddressHasher,
+                        sessions: SessionStore, locks: ConversationLock, flows: FlowRegistry,
+                        understanding: Understanding, places: Gazetteer, cases: CaseService,
+                        outbox: Outbox) -> ConversationManager:
+    """The conversation package, assembled (`bot/conversation/`)."""
+    def current_flow() -> Any:
+        return flows.get(settings.default_flow)
+
+    inbox = Inbox(sessionmaker, statements=statements, cipher=cipher, hasher=hasher,
+                  outbox=outbox.queue)
+    checkpoints = CheckpointStore(sessions, cipher, ttl_seconds=settings.session_ttl_seconds)
+    turn = Turn(sessionmaker, current_flow=current_flow, inbox=inbox, checkpoints=checkpoints,
+                understanding=understanding,
+                after_handoff=AfterHandoff(cases, places, understanding), cases=cases,
+                forgetting=Forgetting(cases, outbox.queue), outbox=outbox.queue)
+    setting_aside = SettingAside(sessionmaker, inbox=inbox, checkpoints=checkpoints,
+                                 understanding=understanding, outbox=outbox.queue)
+    return ConversationManager(inbox=inbox, checkpoints=checkpoints, locks=locks, turn=turn,
+                               setting_aside=setting_aside, outbox=outbox.queue)

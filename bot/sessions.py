@@ -1,6 +1,6 @@
 """Conversation sessions: a small store protocol, in-process and Redis.
 
-Sessions are opaque bytes here (the dialogue manager encrypts them before saving), keyed
+Sessions are opaque bytes here (the conversation's checkpoints are encrypted before they are saved), keyed
 by the keyed hash of her address: Redis never holds a phone number, a name or a word
 she wrote in clear. Every session expires after `ttl_seconds` of inactivity.
 """
@@ -222,7 +222,7 @@ class RedisConversationLock:
     every `timeout / 3` seconds, however long the work takes. If it cannot be renewed
     (Redis unreachable past the expiry, or the key gone after a Redis restart), the
     holder learns it from `ensure()` before committing and gives up its work; the
-    database's conditional update of her message (see `DialogueManager`) stops a second
+    database's conditional update of her message (`bot.conversation.inbox`, the fence) stops a second
     commit in any case."""
 
     def __init__(self, redis: Redis, prefix: str = "amane:lock:", timeout: float = 10.0,

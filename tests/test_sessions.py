@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from redis.asyncio import Redis
@@ -19,6 +19,23 @@ from bot.sessions import (
     RedisSessionStore,
 )
 from tests.conftest import TEST_REDIS_URL
+
+T = TypeVar("T")
+
+
+DEADLINE = 30.0  # seconds: a lock that never comes fails the test instead of hanging it
+
+
+async def within_deadline(awaitable: Awaitable[T], what: str) -> T:
+    try:
+        return await asyncio.wait_for(awaitable, DEADLINE)
+    except asyncio.TimeoutError:
+        pytest.fail(f"{what}: not within {DEADLINE:g} s")
+
+
+async def hold_and_leave(locks: Any, key: str) -> None:
+    async with locks.hold(key):
+        pass
 
 
 class FakeClock:
@@ -108,7 +125,7 @@ async def test_lock_serialises_one_conversation(backend: tuple[Any, Any, str]) -
             await asyncio.sleep(0.05)
             order.append(f"{name}-out")
 
-    await asyncio.gather(worker("a"), worker("b"))
+    await within_deadline(asyncio.gather(worker("a"), worker("b")), "both holders done")
     assert order in (["a-in", "a-out", "b-in", "b-out"], ["b-in", "b-out", "a-in", "a-out"])
 
 
@@ -123,11 +140,14 @@ async def test_lock_lets_other_conversations_run(backend: tuple[Any, Any, str]) 
             await release.wait()
 
     task = asyncio.create_task(holder())
-    await inside.wait()
-    async with locks.hold("two"):
-        pass  # not blocked by "one"
-    release.set()
-    await task
+    try:
+        await within_deadline(inside.wait(), "the first conversation's lock taken")
+        # A lock that blocked every conversation would wait here forever.
+        await within_deadline(hold_and_leave(locks, "two"),
+                              "another conversation's lock, while one is held")
+    finally:
+        release.set()
+        await within_deadline(task, "the first holder done")
 
 
 async def test_memory_sessions_survive_a_clean_restart(tmp_path: Path) -> None:

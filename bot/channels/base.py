@@ -47,6 +47,14 @@ class ReplyButton:
 
 
 @dataclass(frozen=True, slots=True)
+class BotReply:
+    """A line of the bot's for her, with its choices: Telegram shows them as buttons,
+    SMS and WhatsApp as numbered lines (`numbered_text`)."""
+    text: str
+    buttons: tuple[ReplyButton, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundMessage:
     """One message to her, as stored in the outbox."""
 

@@ -1,6 +1,6 @@
 """The flow engine: `(flow, session, input) -> (session, events)`, with no I/O.
 
-The engine decides what happens; the dialogue manager (`bot.dialogue`) applies the
+The engine decides what happens; the conversation (`bot.conversation`) applies the
 events: sends replies, creates or updates the case, wipes the session. Everything
 the engine needs to know about her message (variety, intent, urgency, town) arrives
 already computed in `Input`, so the engine stays deterministic and testable from
@@ -39,7 +39,7 @@ class FlowRuntimeError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Input:
-    """Her message, as the dialogue manager understood it."""
+    """Her message, as the conversation understood it."""
 
     text: str = ""
     language: Variety = DEFAULT_VARIETY
@@ -111,9 +111,33 @@ SessionStatus = Literal["active", "ended", "quit"]
 
 
 @dataclass(slots=True)
+class CaseLink:
+    """Her case, once the conversation has made one (or found it open). It belongs to
+    the conversation (`bot.conversation`); the engine carries it and never reads it."""
+
+    case_id: int | None = None
+    reference: str | None = None
+    acknowledged: bool = False  # her first message to the case was answered
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"case_id": self.case_id, "reference": self.reference,
+                "acknowledged": self.acknowledged}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CaseLink:
+        """Also as sessions written before it had its name (`host`: `case_id`,
+        `case_reference`, `acked`), which may still be in the session store."""
+        case_id = data.get("case_id")
+        reference = data.get("reference", data.get("case_reference"))
+        return cls(case_id=int(case_id) if case_id is not None else None,
+                   reference=str(reference) if reference is not None else None,
+                   acknowledged=bool(data.get("acknowledged", data.get("acked", False))))
+
+
+@dataclass(slots=True)
 class Session:
-    """One conversation's state. `host` belongs to the dialogue manager; the engine
-    never reads or writes it."""
+    """One conversation's state. `case` belongs to the conversation; the engine never
+    reads or writes it."""
 
     flow: str
     conversation_id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -123,7 +147,7 @@ class Session:
     slots: dict[str, Any] = field(default_factory=dict)
     attempts: dict[str, int] = field(default_factory=dict)
     status: SessionStatus = "active"
-    host: dict[str, Any] = field(default_factory=dict)
+    case: CaseLink = field(default_factory=CaseLink)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -135,7 +159,7 @@ class Session:
             "slots": self.slots,
             "attempts": self.attempts,
             "status": self.status,
-            "host": self.host,
+            "case": self.case.to_dict(),
         }
 
     @classmethod
@@ -151,7 +175,7 @@ class Session:
             slots=dict(data.get("slots") or {}),
             attempts={str(k): int(v) for k, v in (data.get("attempts") or {}).items()},
             status=status if status in ("active", "ended", "quit") else "active",
-            host=dict(data.get("host") or {}),
+            case=CaseLink.from_dict(data.get("case") or data.get("host") or {}),
         )
 
 
@@ -524,7 +548,7 @@ def run(flow: Flow, session: Session, inp: Input) -> tuple[Session, list[Event]]
     """Advance one conversation by one message. Pure: the given session is not modified."""
     working = Session.from_dict(copy.deepcopy(session.to_dict()))
     if working.status != "active":
-        working = Session(flow=flow.name, host=working.host)
+        working = Session(flow=flow.name, case=working.case)
     working.flow = flow.name
     working.language = inp.language
     state = _Run(flow, working, inp)

@@ -90,7 +90,7 @@ class FlowVersions:
 
     async def publish(self, db: AsyncSession, account: Account, name: str,
                       number: int) -> FlowVersion:
-        """Make version `number` the one the dialogue runs (also a rollback). The caller
+        """Make version `number` the one conversations run (also a rollback). The caller
         commits, then calls `activate`."""
         version = await self.get(db, name, number)
         if version is None:

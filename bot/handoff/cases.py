@@ -22,7 +22,7 @@ from bot.handoff.directory import CenterDirectory
 from bot.handoff.history import moves_of
 from bot.handoff.routing import route_to_nearest_center
 from bot.notify import CaseNotice, CaseNotifier, MemoryCaseNotifier, publish_after_commit
-from bot.outbox import Outbox
+from bot.outbox.queue import OutboxQueue
 from bot.storage.models import Account, Case, CaseEvent, CaseNote, Center, Contact, Message
 from bot.types import NEEDS, VIOLENCE_TYPES
 
@@ -105,7 +105,7 @@ class IntakeFacts:
 
 
 class CaseService:
-    def __init__(self, cipher: Cipher, directory: CenterDirectory, outbox: Outbox,
+    def __init__(self, cipher: Cipher, directory: CenterDirectory, outbox: OutboxQueue,
                  notifier: CaseNotifier | None = None) -> None:
         self._cipher = cipher
         self._directory = directory

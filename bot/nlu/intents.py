@@ -3,7 +3,7 @@
 A multinomial logistic regression on the shared character n-grams, words and
 concepts gives a probability for every intent. Below
 `FALLBACK_THRESHOLD` the intent is `out_of_scope` (the ranking is kept, so the
-dialogue manager can still offer the best guesses).
+conversation can still offer the best guesses).
 
 Quick-exit words are a safety rule of DESIGN.md ("stop", "safi", "بركة", "حبس"
 ...): a message made only of them is `quick_exit` with confidence 1, whatever the

@@ -24,7 +24,7 @@ from bot.nlu.model import (
 )
 from bot.nlu.normalize import normalize
 from bot.nlu.places import Gazetteer, load_gazetteer
-from bot.nlu.result import NluResult
+from bot.nlu.result import NluResult, PlaceMatch
 from bot.nlu.urgency import is_urgent
 from bot.nlu.variety import OtherLanguageDetector
 from bot.nlu.violence import detect_violence
@@ -64,6 +64,15 @@ class LocalNlu:
         them for misspelt towns."""
         return frozenset(w for w in model.featurizer.words() if not self._gazetteer.is_name(w))
 
+    def _place(self, text: str, expecting: str | None) -> PlaceMatch | None:
+        """Her town: as the answer to "which town?" when that is the question (a name
+        that is also an ordinary word counts there), else as named in a sentence."""
+        if expecting == "place":
+            answer = self._gazetteer.lookup_match(text)
+            if answer is not None:
+                return answer
+        return self._gazetteer.find(text, self._ordinary_words)
+
     @property
     def model(self) -> NluModel:
         return self._model
@@ -81,10 +90,10 @@ class LocalNlu:
         self._ordinary_words = self._ordinary(self._model)
         return True
 
-    async def parse(self, text: str) -> NluResult:
-        return self.parse_sync(text)
+    async def parse(self, text: str, *, expecting: str | None = None) -> NluResult:
+        return self.parse_sync(text, expecting=expecting)
 
-    def parse_sync(self, text: str) -> NluResult:
+    def parse_sync(self, text: str, *, expecting: str | None = None) -> NluResult:
         """`parse` for callers that are not async (CLI, benchmark)."""
         clipped = text[:MAX_TEXT_CHARS]
         norm = normalize(clipped)
@@ -111,6 +120,6 @@ class LocalNlu:
             confidence=round(confidence, 4),
             intent_ranking=ranking,
             urgent=urgent,
-            place=self._gazetteer.find(clipped, self._ordinary_words),
+            place=self._place(clipped, expecting),
             violence=detect_violence(norm),
         )

@@ -110,8 +110,8 @@ class RasaNlu:
     ) -> None:
         await self.aclose()
 
-    async def parse(self, text: str) -> NluResult:
-        local = self._local.parse_sync(text)
+    async def parse(self, text: str, *, expecting: str | None = None) -> NluResult:
+        local = self._local.parse_sync(text, expecting=expecting)
         try:
             response = await self._client.post(
                 self._endpoint, json={"text": text}, params=self._params

@@ -1,6 +1,6 @@
 """What the NLU tells the rest of Amane about one message.
 
-This is the seam between `bot/nlu/` and the dialogue manager: the manager only
+This is the seam between `bot/nlu/` and the conversation (`bot/conversation/`): it only
 ever sees an `NluResult`, whichever backend (the local model, a Rasa server) made it.
 """
 
@@ -55,4 +55,7 @@ class NluBackend(Protocol):
     """Anything that can read one message. Implementations must be safe to call
     concurrently and must never log the text."""
 
-    async def parse(self, text: str) -> NluResult: ...
+    async def parse(self, text: str, *, expecting: str | None = None) -> NluResult:
+        """Read `text`. `expecting`: what the question she answers expects (`place`,
+        `choice`, `text`), if any: an answer to "which town?" is read as one."""
+        ...

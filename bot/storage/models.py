@@ -298,7 +298,7 @@ class CannedReply(Base):
 
 
 class FlowVersion(Base):
-    """A saved version of a flow's YAML. The dialogue runs the version published last;
+    """A saved version of a flow's YAML. Conversations run the version published last;
     rows are never edited except to mark them published."""
 
     __tablename__ = "flow_versions"

@@ -23,8 +23,9 @@ async def check_ip(request: Request, runtime: Runtime, *, scope: str = "ip",
         raise HTTPException(429, SLOW_DOWN["fr"], headers={"Retry-After": str(verdict.retry_after)})
 
 
-async def check_sender(runtime: Runtime, channel: str, address: str) -> Verdict:
-    return await sender_verdict(runtime.rate_limiter, runtime.hasher.hash(channel, address),
+async def check_sender(runtime: Runtime, key: str) -> Verdict:
+    """The per-sender limit for her conversation's key (`conversation_key`)."""
+    return await sender_verdict(runtime.rate_limiter, key,
                                 runtime.settings.rate_limit_sender_per_minute)
 
 

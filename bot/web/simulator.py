@@ -25,13 +25,14 @@ router = APIRouter(prefix="/webhooks/simulator", tags=["simulator"])
 async def simulator_message(body: SimulatorRequest, runtime: RuntimeDep,
                             request: Request) -> Any:
     await check_ip(request, runtime)
-    verdict = await check_sender(runtime, "simulator", body.sender)
+    key = runtime.conversations.conversation_key("simulator", body.sender)
+    verdict = await check_sender(runtime, key)
     if not verdict.allowed:
-        variety = await runtime.dialogue.variety_of("simulator", body.sender)
+        variety = await runtime.conversations.variety_of("simulator", body.sender)
         text = slow_down_text(variety)
         return JSONResponse({"error": text, "replies": [{"text": text, "buttons": []}]},
                             status_code=429, headers={"Retry-After": str(verdict.retry_after)})
-    result = await runtime.dialogue.handle(body.to_inbound(), inline=True)
+    result = await runtime.conversations.handle(body.to_inbound(), inline=True, key=key)
     return {"replies": [{"text": r.text, "buttons": [b.label for b in r.buttons]}
                         for r in result.replies]}
 
@@ -40,7 +41,7 @@ async def simulator_message(body: SimulatorRequest, runtime: RuntimeDep,
 async def simulator_outbox(runtime: RuntimeDep, db: DbDep,
                            sender: str = Path(pattern=SENDER_PATTERN),
                            after: int = Query(0, ge=0)) -> dict[str, Any]:
-    key = runtime.hasher.hash("simulator", sender)
+    key = runtime.conversations.conversation_key("simulator", sender)
     contact = await db.scalar(select(Contact).where(Contact.channel == "simulator",
                                                     Contact.address_hash == key))
     if contact is None:

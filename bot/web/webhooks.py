@@ -22,7 +22,7 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from bot.channels import telegram, twilio
-from bot.inbox import accept, accept_telegram, after_ack
+from bot.conversation.receive import accept, accept_telegram, after_ack
 from bot.runtime import Runtime
 from bot.web.deps import RuntimeDep
 
@@ -49,8 +49,9 @@ async def telegram_webhook(request: Request, background: BackgroundTasks,
         update = telegram.decode_update(data, channel.bot)
     except telegram.MalformedUpdate as exc:
         raise HTTPException(400, str(exc)) from None
-    accepted = await accept_telegram(runtime, update)
-    background.add_task(after_ack, runtime, accepted)
+    reception = runtime.reception
+    accepted = await accept_telegram(reception, update)
+    background.add_task(after_ack, reception, accepted)
     return accepted.summary()
 
 
@@ -90,7 +91,8 @@ async def twilio_webhook(request: Request, background: BackgroundTasks,
         inbound = twilio.read_message(_params(form))
     except twilio.MalformedRequest as exc:
         raise HTTPException(400, str(exc)) from None
-    background.add_task(after_ack, runtime, await accept(runtime, inbound))
+    reception = runtime.reception
+    background.add_task(after_ack, reception, await accept(reception, inbound))
     return Response(EMPTY_TWIML, media_type="application/xml")
 
 

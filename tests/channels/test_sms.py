@@ -8,7 +8,7 @@ import pytest
 
 from bot.channels.base import ReplyButton, numbered_text
 from bot.channels.sms import MAX_SEGMENTS, count_segments
-from bot.dialogue import APOLOGY
+from bot.conversation.set_aside import APOLOGY
 from bot.flows.registry import FlowRegistry
 from bot.settings import PROJECT_ROOT
 from bot.types import NEEDS, VARIETIES, Variety

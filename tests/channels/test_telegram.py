@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from bot.channels.base import OutboundMessage, ReplyButton
 from bot.channels.telegram import MalformedUpdate, decode_update, inline_keyboard, read_update
 from bot.cli import main
-from bot.inbox import accept_telegram, after_ack
+from bot.conversation.receive import accept_telegram, after_ack
 from bot.runtime import Runtime
 from bot.storage.models import Case, Contact, Message
 from tests.channels.conftest import (
@@ -299,7 +299,7 @@ async def test_polling_stores_then_confirms_each_update(
     telegram_api.queue_update(telegram_payload("text_message"))
 
     async def receive(update_: Any) -> None:
-        await after_ack(runtime, await accept_telegram(runtime, update_))
+        await after_ack(runtime.reception, await accept_telegram(runtime.reception, update_))
 
     task = asyncio.create_task(runtime.channels.telegram.poll(receive, timeout=0,
                                                               retry_delay=0.05))

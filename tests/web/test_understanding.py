@@ -103,7 +103,7 @@ async def test_a_typed_answer_selects_the_right_choice(
     assert replies[-1]["text"] == flow.text("ask_town", variety), her.transcript
     async with runtime.sessionmaker() as db:
         assert await db.scalar(select(Case)) is None
-    session = await runtime.dialogue.current_session("simulator", her.sender)
+    session = await runtime.conversations.current_session("simulator", her.sender)
     assert session is not None and need in session.slots["needs"]
 
 

@@ -12,9 +12,8 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows.loader import FlowError
-from bot.flows.rehearsal import rehearse
+from bot.conversation.rehearsal import rehearse
 from bot.flows.versions import MAX_SOURCE, validate
-from bot.nlu.variety import choose_reply_variety
 from bot.runtime import Runtime
 from bot.web.console.auth import AdminDep, ConsoleDenied, ConsoleUser, undo
 from bot.web.console.pages import render, see_other
@@ -94,8 +93,7 @@ async def try_draft(request: Request, name: FlowName, runtime: RuntimeDep, db: D
         return await _editor(request, runtime, db, user, name, source=source,
                              problems=exc.problems, messages=messages, status_code=400)
     lines = [line.strip() for line in messages.splitlines() if line.strip()]
-    turns = await rehearse(flow, lines, nlu=runtime.nlu, places=runtime.places,
-                           choose_variety=choose_reply_variety)
+    turns = await rehearse(flow, lines, understanding=runtime.understanding)
     return await _editor(request, runtime, db, user, name, source=source, turns=turns,
                          messages=messages, valid=True)
 

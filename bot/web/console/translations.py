@@ -241,6 +241,7 @@ STRINGS: Final[dict[str, dict[ConsoleLanguage, str]]] = {
     "event_quick_exit": {"ar": "خروج سريع", "fr": "sortie rapide"},
     "event_ended": {"ar": "انتهت المحادثة", "fr": "fin de la conversation"},
     "event_language_changed": {"ar": "تغيير اللغة", "fr": "changement de langue"},
+    "event_erase": {"ar": "ستحذف معلوماتها", "fr": "ses données seraient effacées"},
     "created_by": {"ar": "بواسطة", "fr": "par"},
     # admin: canned replies
     "canned_title": {"ar": "الردود الجاهزة", "fr": "Réponses types"},

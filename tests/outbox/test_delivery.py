@@ -1,4 +1,5 @@
-"""The outbox: what happens to a message the sender cannot send."""
+"""The outbox's delivery: what happens to a message the sender cannot send, her order,
+the claims of many workers, and giving up."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ async def test_a_fault_of_ours_fails_the_message_for_good_instead_of_looping(
         runtime: Runtime) -> None:
     broken = BrokenSender()
     runtime.outbox.add_sender(broken)  # type: ignore[arg-type]
-    await runtime.dialogue.handle(InboundMessage(channel="terminal", address="x",
+    await runtime.conversations.handle(InboundMessage(channel="terminal", address="x",
                                                  text="salam", provider_message_id="1"),
                                   inline=False)
     await runtime.outbox.deliver()
@@ -66,7 +67,7 @@ async def test_a_claim_in_flight_on_another_worker_holds_all_of_her_messages(
     hers is claimed; the other women's are."""
     from sqlalchemy import text
 
-    from bot.outbox import CLAIM_LOCK_SPACE
+    from bot.outbox.claims import CLAIM_LOCK_SPACE
     from bot.storage.models import Contact
 
     if runtime.db_engine.dialect.name != "postgresql":
@@ -74,12 +75,12 @@ async def test_a_claim_in_flight_on_another_worker_holds_all_of_her_messages(
     recording = RecordingSender()
     runtime.outbox.add_sender(recording)  # type: ignore[arg-type]
     for address in ("held-woman", "other-woman"):
-        await runtime.dialogue.handle(InboundMessage(
+        await runtime.conversations.handle(InboundMessage(
             channel="terminal", address=address, text="salam",
             provider_message_id=address), inline=False)
     async with runtime.sessionmaker() as db:
         held_id = await db.scalar(select(Contact.id).where(
-            Contact.address_hash == runtime.dialogue.conversation_key("terminal",
+            Contact.address_hash == runtime.conversations.conversation_key("terminal",
                                                                       "held-woman")))
         queued = await db.scalar(select(func.count()).select_from(Message).where(
             Message.direction == "out", Message.contact_id == held_id))
@@ -120,12 +121,12 @@ async def test_a_reply_left_behind_her_earlier_one_goes_as_soon_as_that_one_is_s
     runtime.outbox.add_sender(gated)  # type: ignore[arg-type]
     loop = asyncio.create_task(runtime.outbox.run(interval=3600))
     try:
-        first = await runtime.dialogue.handle(InboundMessage(
+        first = await runtime.conversations.handle(InboundMessage(
             channel="terminal", address="x", text="salam", provider_message_id="1"),
             inline=False)
         sending = asyncio.create_task(runtime.outbox.deliver(first.outbound))
         await asyncio.wait_for(gated.first_started.wait(), 30)
-        second = await runtime.dialogue.handle(InboundMessage(
+        second = await runtime.conversations.handle(InboundMessage(
             channel="terminal", address="x", text="1", provider_message_id="2"),
             inline=False)
         assert second.outbound
@@ -164,7 +165,7 @@ async def test_a_reply_that_must_be_retried_is_not_overtaken_by_the_next(
 
     sender = FailsFirstOnce()
     runtime.outbox.add_sender(sender)  # type: ignore[arg-type]
-    result = await runtime.dialogue.handle(InboundMessage(
+    result = await runtime.conversations.handle(InboundMessage(
         channel="terminal", address="x", text="salam", provider_message_id="1"),
         inline=False)
     assert len(result.outbound) >= 2
@@ -193,12 +194,12 @@ async def _two_women_one_slot(runtime: Runtime) -> tuple[GatedSender, asyncio.Ta
     outbox = Outbox(runtime.sessionmaker, runtime.cipher, {"terminal": gated},  # type: ignore[dict-item]
                     statements=runtime.statements, concurrency=1)
     for address in ("first", "second"):
-        await runtime.dialogue.handle(InboundMessage(
+        await runtime.conversations.handle(InboundMessage(
             channel="terminal", address=address, text="salam",
             provider_message_id=address), inline=False)
     sending = asyncio.create_task(outbox.deliver())
     await asyncio.wait_for(gated.first_started.wait(), 30)
-    key = runtime.dialogue.conversation_key("terminal", "second")
+    key = runtime.conversations.conversation_key("terminal", "second")
     async with runtime.sessionmaker() as db:
         contact = await db.scalar(select(Contact.id).where(Contact.address_hash == key))
     assert contact is not None
@@ -230,7 +231,7 @@ async def test_a_message_that_waits_for_its_turn_is_read_again_before_it_is_sent
             contact.opted_out_at = datetime.now(timezone.utc)
             await db.commit()
     elif meanwhile == "quick exit":
-        await runtime.dialogue.handle(InboundMessage(
+        await runtime.conversations.handle(InboundMessage(
             channel="terminal", address="second", text="stop", provider_message_id="s2"),
             inline=False)
     else:
@@ -260,28 +261,28 @@ async def _processing_paused(runtime: Runtime, monkeypatch: pytest.MonkeyPatch,
     from bot.storage.models import Contact
 
     async def stored(text: str, sid: str) -> int:
-        message_id = await runtime.dialogue.accept(InboundMessage(
+        stored = await runtime.conversations.accept(InboundMessage(
             channel="terminal", address=address, text=text, provider_message_id=sid))
-        assert message_id is not None
-        return message_id
+        assert stored is not None
+        return stored.message_id
 
-    first = await runtime.dialogue.process(await stored("salam", "1"), caller_delivers=True)
+    first = await runtime.conversations.process(await stored("salam", "1"), caller_delivers=True)
     await runtime.outbox.send_claimed(first.claimed)
     second = await stored("1", "2")
     reading, resume = asyncio.Event(), asyncio.Event()
-    understand = runtime.dialogue._understand
+    understand = runtime.understanding.read
 
     async def paused(*args: object) -> object:
         reading.set()
         await resume.wait()
         return await understand(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(runtime.dialogue, "_understand", paused)
-    processing = asyncio.create_task(runtime.dialogue.process(second, caller_delivers=True))
+    monkeypatch.setattr(runtime.understanding, "read", paused)
+    processing = asyncio.create_task(runtime.conversations.process(second, caller_delivers=True))
     await asyncio.wait_for(reading.wait(), 5)
     async with runtime.sessionmaker() as db:
         contact = await db.scalar(select(Contact.id).where(
-            Contact.address_hash == runtime.dialogue.conversation_key("terminal", address)))
+            Contact.address_hash == runtime.conversations.conversation_key("terminal", address)))
     assert contact is not None
     return processing, resume, contact
 
@@ -329,8 +330,8 @@ async def test_no_claim_takes_her_messages_while_one_of_hers_is_processed(
     runtime.outbox.add_sender(recording)  # type: ignore[arg-type]
     processing, resume, contact_id = await _processing_paused(runtime, monkeypatch, "c")
     async with runtime.sessionmaker() as db:
-        counselor = runtime.outbox.enqueue(db, contact_id=contact_id, channel="terminal",
-                                           text="counselor", sender="counselor")
+        counselor = runtime.outbox.queue.enqueue(db, contact_id=contact_id, channel="terminal",
+                                                 text="counselor", sender="counselor")
         await db.commit()
     assert await runtime.outbox.deliver([counselor.id]) == 0  # her claims are held
     resume.set()
@@ -339,3 +340,74 @@ async def test_no_claim_takes_her_messages_while_one_of_hers_is_processed(
     assert await runtime.outbox.send_claimed(result.claimed) == len(result.claimed)
     assert await runtime.outbox.deliver([counselor.id]) == 1
     assert recording.sent[-1] == ("c", "counselor")
+
+
+class AlwaysBusy(RecordingSender):
+    """The provider never takes it (a long outage)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tried: list[int] = []
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        self.tried.append(message.message_id)
+        raise TransientSendError("provider down")
+
+
+async def test_a_message_the_provider_never_takes_is_given_up_after_the_last_attempt(
+        runtime: Runtime) -> None:
+    """Retried with backoff, then failed for good: never retried forever. Each retry is
+    made due at once (rather than waiting out the backoff); a few more passes than
+    attempts would show a loop that never gives up."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import update
+
+    from bot.outbox.delivery import MAX_ATTEMPTS
+
+    busy = AlwaysBusy()
+    runtime.outbox.add_sender(busy)  # type: ignore[arg-type]
+    sent = await runtime.conversations.handle(InboundMessage(
+        channel="terminal", address="x", text="salam", provider_message_id="1"), inline=False)
+    first = sent.outbound[0]
+    for _ in range(MAX_ATTEMPTS + 3):
+        async with runtime.sessionmaker() as db:
+            await db.execute(update(Message).where(Message.direction == "out",
+                                                   Message.status == "pending")
+                             .values(next_attempt_at=datetime.now(timezone.utc)))
+            await db.commit()
+        await runtime.outbox.deliver([first])
+    async with runtime.sessionmaker() as db:
+        message = await db.get(Message, first)
+    assert message is not None and message.status == "failed"
+    assert message.last_error == f"gave up after {MAX_ATTEMPTS} attempts"
+    assert message.attempts == MAX_ATTEMPTS
+    assert busy.tried.count(first) == MAX_ATTEMPTS
+
+
+async def test_a_message_interrupted_again_and_again_is_given_up(runtime: Runtime) -> None:
+    """A worker dies while sending it, again and again (a message that crashes the
+    worker): after MAX_ATTEMPTS claims it fails instead of being requeued forever."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from bot.outbox.delivery import MAX_ATTEMPTS
+
+    sent = await runtime.conversations.handle(InboundMessage(
+        channel="terminal", address="x", text="salam", provider_message_id="1"), inline=False)
+    first = sent.outbound[0]
+    long_ago = datetime.now(timezone.utc) - timedelta(hours=1)
+    for _ in range(MAX_ATTEMPTS + 3):
+        async with runtime.sessionmaker() as db:  # claimed, then its worker died
+            await db.execute(update(Message).where(Message.id == first,
+                                                   Message.status == "pending")
+                             .values(status="sending", attempts=Message.attempts + 1,
+                                     next_attempt_at=long_ago))
+            await db.commit()
+        await runtime.outbox.requeue_stale()
+    async with runtime.sessionmaker() as db:
+        message = await db.get(Message, first)
+    assert message is not None and message.status == "failed"
+    assert message.last_error == "gave up: interrupted too many times"
+    assert message.attempts == MAX_ATTEMPTS

@@ -1,4 +1,4 @@
-"""The dialogue manager: inbox, case mode, erasure, danger after the handoff."""
+"""The conversation manager: her order, case mode, erasure, danger after the handoff."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.channels.base import InboundMessage
-from bot.dialogue import APOLOGY, HandleResult
+from bot.conversation.set_aside import APOLOGY
+from bot.conversation.turn import HandleResult
 from bot.runtime import Runtime
 from bot.storage.models import AuditEvent, Case, Contact, Message
 from tests.support import Woman
@@ -24,9 +25,9 @@ async def count(runtime: Runtime, model: type) -> int:
 async def test_a_redelivered_message_gets_no_second_reply(runtime: Runtime) -> None:
     first = InboundMessage(channel="sms", address="+212600000001", text="salam",
                            provider_message_id="SM123")
-    result = await runtime.dialogue.handle(first, inline=False)
+    result = await runtime.conversations.handle(first, inline=False)
     assert result.replies and not result.duplicate
-    again = await runtime.dialogue.handle(first, inline=False)
+    again = await runtime.conversations.handle(first, inline=False)
     assert again.duplicate and again.replies == []
     async with runtime.sessionmaker() as db:
         inbound = (await db.scalars(select(Message).where(Message.direction == "in"))).all()
@@ -85,7 +86,7 @@ async def test_erasure_on_an_async_channel_sends_the_last_line_then_forgets(
         runtime: Runtime) -> None:
     address = "+212600000002"
     for index, text in enumerate(("salam", "بغيت تمسحو كلشي", "ايه")):
-        await runtime.dialogue.handle(InboundMessage(
+        await runtime.conversations.handle(InboundMessage(
             channel="terminal", address=address, text=text, provider_message_id=str(index)),
             inline=False)
     assert await count(runtime, Contact) == 1  # waiting for the last line to go out
@@ -110,15 +111,15 @@ async def test_a_quick_exit_never_swallows_what_she_wrote_after_it(runtime: Runt
     address = "+212600000009"
 
     async def stored(text: str, sid: str) -> int:
-        message_id = await runtime.dialogue.accept(InboundMessage(
+        stored = await runtime.conversations.accept(InboundMessage(
             channel="terminal", address=address, text=text, provider_message_id=sid))
-        assert message_id is not None
-        return message_id
+        assert stored is not None
+        return stored.message_id
 
-    await runtime.dialogue.process(await stored("salam", "1"))
+    await runtime.conversations.process(await stored("salam", "1"))
     await stored("safi", "2")
     last = await stored("il est là avec un couteau il va me tuer", "3")
-    result = await runtime.dialogue.process(last)
+    result = await runtime.conversations.process(last)
     flow = runtime.flows.get("intake")
     texts = [r.text for r in result.replies]
     assert texts[0] == flow.text("quick_exit_done", "ary_latn")
@@ -130,13 +131,14 @@ async def test_a_quick_exit_never_swallows_what_she_wrote_after_it(runtime: Runt
 
 async def test_over_the_rate_limit_danger_is_still_read_and_the_rest_goes_to_her_case(
         client: httpx.AsyncClient, runtime: Runtime) -> None:
-    from bot.inbox import accept, after_ack
+    from bot.conversation.receive import accept, after_ack
 
     await Woman(client, "+212600000010").says_all(*INTAKE_FR)  # her case exists
     runtime.settings = runtime.settings.model_copy(update={"rate_limit_sender_per_minute": 1})
 
     async def send(text: str, sid: str) -> None:
-        await after_ack(runtime, await accept(runtime, InboundMessage(
+        reception = runtime.reception
+        await after_ack(reception, await accept(reception, InboundMessage(
             channel="simulator", address="+212600000010", text=text, provider_message_id=sid)))
 
     await send("j'ai une question", "a")  # within the limit
@@ -155,18 +157,17 @@ async def test_a_failure_on_the_simulator_apologises_and_is_not_replayed(
         client: httpx.AsyncClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     her = Woman(client)
     await her.says("bonjour")
-    original = runtime.dialogue._flow_mode
 
-    async def broken(*args: object, **kwargs: object) -> object:
+    def broken(*args: object, **kwargs: object) -> object:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(runtime.dialogue, "_flow_mode", broken)
+    monkeypatch.setattr(runtime.understanding, "engine_input", broken)  # the flow's input
     replies = await her.says("oui")
     assert [r["text"] for r in replies] == [APOLOGY["fr"]]
-    monkeypatch.setattr(runtime.dialogue, "_flow_mode", original)
+    monkeypatch.undo()
     replies = await her.says("oui")  # she is still at the first question
     assert replies[-1]["text"] == runtime.flows.get("intake").text("ask_consent", "fr")
-    assert await runtime.dialogue.process_pending() == 0  # nothing left to replay
+    assert await runtime.conversations.process_pending() == 0  # nothing left to replay
     async with runtime.sessionmaker() as db:
         statuses = sorted((await db.scalars(select(Message.status).where(
             Message.direction == "in"))).all())
@@ -239,10 +240,10 @@ async def test_each_of_her_messages_is_marked_processed_on_her_case(
 
 async def _processed(runtime: Runtime, address: str, text: str, sid: str) -> HandleResult:
     """Her message stored, then processed as `after_ack` does (`caller_delivers`)."""
-    message_id = await runtime.dialogue.accept(InboundMessage(
+    stored = await runtime.conversations.accept(InboundMessage(
         channel="terminal", address=address, text=text, provider_message_id=sid))
-    assert message_id is not None
-    return await runtime.dialogue.process(message_id, caller_delivers=True)
+    assert stored is not None
+    return await runtime.conversations.process(stored.message_id, caller_delivers=True)
 
 
 async def test_the_caller_is_given_every_reply_to_send_a_last_line_too(
@@ -314,3 +315,24 @@ async def test_a_quick_exit_line_the_answer_carried_stays_on_her_case_as_text(
                                .order_by(Message.id.desc()).limit(1))
     assert last is not None and last.status == "inline" and last.case_id is not None
     assert last.kind == "text"
+
+
+async def test_a_conversation_held_by_a_worker_never_blocks_another_womans(
+        runtime: Runtime) -> None:
+    """Her lock held (another worker is on her message): the next woman is answered at
+    once, and her own message waits for the lock, then goes. With deadlines: a lock
+    that blocked every conversation would fail here instead of hanging the suite."""
+    import asyncio
+
+    busy_key = runtime.conversations.conversation_key("terminal", "+212600000020")
+    async with runtime.locks.hold(busy_key):
+        other = await asyncio.wait_for(runtime.conversations.handle(InboundMessage(
+            channel="terminal", address="+212600000021", text="salam",
+            provider_message_id="o1"), inline=True), 30)
+        assert other.replies
+        waiting = asyncio.create_task(runtime.conversations.handle(InboundMessage(
+            channel="terminal", address="+212600000020", text="salam",
+            provider_message_id="w1"), inline=True))
+        await asyncio.sleep(0)
+        assert not waiting.done()
+    assert (await asyncio.wait_for(waiting, 30)).replies
