@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 logger = logging.getLogger(__name__)
 
 NOTICE_KINDS = ("created", "routed", "urgent", "claimed", "transferred", "escalated",
-                "message", "closed")
+                "message", "closed", "reopened")
 SUBSCRIBER_BACKLOG = 256
 _PENDING_KEY = "amane_case_notices"
 
@@ -41,7 +41,11 @@ class CaseNotice:
     urgent: bool = False
 
     def concerns(self, center_id: str | None, *, everything: bool = False) -> bool:
-        return everything or center_id in self.center_ids
+        """Whether a console watching `center_id`'s queue hears it: its own queue's
+        notices, and those of urgent cases in no center's queue (every counselor sees
+        them until one claims it)."""
+        return (everything or center_id in self.center_ids
+                or (self.urgent and None in self.center_ids))
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "reference": self.reference, "urgent": self.urgent}

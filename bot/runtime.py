@@ -30,11 +30,13 @@ from bot.conversation.turn import Turn
 from bot.conversation.understanding import Understanding
 from bot.crypto import AddressHasher, Cipher, load_keys
 from bot.flows.registry import FlowRegistry
+from bot.flows.schema import Flow
 from bot.flows.versions import FlowVersions
 from bot.handoff.cases import CaseService
 from bot.handoff.directory import CenterDirectory
 from bot.handoff.sla import SlaMonitor, SlaPolicy
 from bot.handoff.transfers import TransferService
+from bot.handoff.updates import UpdatesToHer
 from bot.intent_examples import IntentTrainer, LocalNluTrainer
 from bot.nlu.pipeline import LocalNlu
 from bot.nlu.places import Gazetteer, load_gazetteer
@@ -97,7 +99,7 @@ class Runtime:
                          sender_limit_per_minute=self.settings.rate_limit_sender_per_minute,
                          telegram=self.channels.telegram, current_flow=self.current_flow)
 
-    def current_flow(self) -> Any:
+    def current_flow(self) -> Flow:
         """The flow conversations run now (the version published last)."""
         return self.flows.get(self.settings.default_flow)
 
@@ -195,7 +197,11 @@ def build_runtime(settings: Settings, *, senders: list[OutboundSender] | None = 
     outbox = Outbox(sessionmaker, cipher, {s.channel: s for s in all_senders},
                     statements=statements,
                     stale_sending=timedelta(seconds=settings.outbox_stale_seconds))
-    cases = CaseService(cipher, directory, outbox.queue, notifier)
+    def current_flow() -> Flow:
+        return flows.get(settings.default_flow)
+
+    updates = UpdatesToHer(outbox.queue, current_flow)
+    cases = CaseService(cipher, directory, outbox.queue, updates, notifier)
     understanding = Understanding(nlu, places, choose_reply_variety)
     conversations = build_conversations(
         settings, sessionmaker=sessionmaker, statements=statements, cipher=cipher,
@@ -208,9 +214,9 @@ def build_runtime(settings: Settings, *, senders: list[OutboundSender] | None = 
                    cases=cases, understanding=understanding, conversations=conversations,
                    rate_limiter=rate_limiter,
                    channels=channels, notifier=notifier,
-                   transfers=TransferService(cases, places, cipher),
+                   transfers=TransferService(cases, places, cipher, updates),
                    sla=SlaMonitor(sessionmaker, directory, places, cipher, notifier,
-                                  SlaPolicy.from_settings(settings)),
+                                  SlaPolicy.from_settings(settings), updates),
                    flow_versions=FlowVersions(sessionmaker, flows, settings.flows_dir),
                    nlu_trainer=LocalNluTrainer(local_nlu))
 
@@ -221,16 +227,19 @@ def build_conversations(settings: Settings, *, sessionmaker: async_sessionmaker[
                         understanding: Understanding, places: Gazetteer, cases: CaseService,
                         outbox: Outbox) -> ConversationManager:
     """The conversation package, assembled (`bot/conversation/`)."""
-    def current_flow() -> Any:
+    def current_flow() -> Flow:
         return flows.get(settings.default_flow)
 
     inbox = Inbox(sessionmaker, statements=statements, cipher=cipher, hasher=hasher,
                   outbox=outbox.queue)
     checkpoints = CheckpointStore(sessions, cipher, ttl_seconds=settings.session_ttl_seconds)
+    after_handoff = AfterHandoff(
+        cases, places, understanding,
+        ack_interval=timedelta(minutes=settings.case_ack_interval_minutes))
     turn = Turn(sessionmaker, current_flow=current_flow, inbox=inbox, checkpoints=checkpoints,
-                understanding=understanding,
-                after_handoff=AfterHandoff(cases, places, understanding), cases=cases,
-                forgetting=Forgetting(cases, outbox.queue), outbox=outbox.queue)
+                understanding=understanding, after_handoff=after_handoff, cases=cases,
+                forgetting=Forgetting(cases, outbox.queue), outbox=outbox.queue,
+                reopen_within=timedelta(days=settings.case_reopen_days))
     setting_aside = SettingAside(sessionmaker, inbox=inbox, checkpoints=checkpoints,
                                  understanding=understanding, outbox=outbox.queue)
     return ConversationManager(inbox=inbox, checkpoints=checkpoints, locks=locks, turn=turn,

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     session_ttl_seconds: int = Field(default=30 * 60, ge=60)
     max_text_length: int = Field(default=4096, ge=16)
     default_flow: str = "intake"
+    # Her message within this many days of her case's close reopens it (after that, a
+    # new intake, linked to the earlier case for the counselor)
+    case_reopen_days: int = Field(default=30, ge=0)
+    # While her case waits, what she writes is acknowledged at most this often
+    case_ack_interval_minutes: int = Field(default=60, ge=1)
 
     # Retention: messages of a case closed this many days ago are deleted
     retention_days: int = Field(default=90, ge=1)

@@ -119,7 +119,10 @@ async def test_redis_notices_resume_after_a_redis_disconnection() -> None:
 
 
 def test_notice_round_trip_and_scope() -> None:
-    notice = CaseNotice("escalated", "AM-AAAAAA", ("c1", None), urgent=True)
+    notice = CaseNotice("escalated", "AM-AAAAAA", ("c1", None))
     assert CaseNotice.from_json(notice.to_json()) == notice
     assert notice.concerns("c1") and notice.concerns(None) and not notice.concerns("c2")
     assert notice.concerns("c2", everything=True)
+    # Urgent and in no center's queue: every counselor sees it until one claims it.
+    urgent = CaseNotice("escalated", "AM-AAAAAA", ("c1", None), urgent=True)
+    assert CaseNotice.from_json(urgent.to_json()) == urgent and urgent.concerns("c2")

@@ -1,9 +1,11 @@
 """Her messages once her case exists, and what a channel says beyond words.
 
 Once her case exists, what she writes goes to the case, for the counselor: the bot
-acknowledges once, then stays silent, except to give the emergency numbers when she
-is in danger (the case becomes urgent), to leave at once on a quick exit, and to ask
-her to confirm an erasure she asks for (through the flow).
+acknowledges it at most once an hour (`CASE_ACK_INTERVAL_MINUTES`), never echoes every
+message, and says more only to give the emergency numbers when she is in danger (the
+case becomes urgent), to leave at once on a quick exit, and to ask her to confirm an
+erasure she asks for (through the flow). Within `CASE_REOPEN_DAYS` of its close, her
+message reopens her case (`CaseService.reopen`) instead of starting a new intake.
 
 Commands (/start, STOP, HELP), attachments and locations sent without words are
 answered here, whether or not her case exists, without the NLU.
@@ -12,7 +14,7 @@ answered here, whether or not her case exists, without the NLU.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,14 +45,19 @@ NOT_READ_YET = _NotReadYet()
 
 
 async def open_case_of(db: AsyncSession, contact: Contact, case_id: int | None, *,
-                       latest: int | None | _NotReadYet = NOT_READ_YET) -> Case | None:
+                       latest: int | None | _NotReadYet = NOT_READ_YET,
+                       closed_since: datetime | None = None) -> Case | None:
     """Her case still open: the one of her conversation (`case_id`), else her latest
-    open one (`latest`: its id, when the caller read it with her message)."""
+    open one (`latest`: its id, when the caller read it with her message). With
+    `closed_since`, a case of hers closed since then counts too (to be reopened)."""
     if case_id is None and isinstance(latest, _NotReadYet):
         latest = await db.scalar(LATEST_OPEN_CASE.where(CASES.c.contact_id == contact.id))
     wanted = case_id if case_id is not None else latest
     case = await db.get(Case, wanted) if isinstance(wanted, int) else None
-    if case is None or case.status == "closed" or case.contact_id != contact.id:
+    if case is None or case.contact_id != contact.id:
+        return None
+    if case.status == "closed" and not (closed_since is not None and case.closed_at is not None
+                                        and case.closed_at >= closed_since):
         return None
     return case
 
@@ -74,10 +81,12 @@ def current_question(flow: Flow, session: engine.Session) -> list[BotReply]:
 
 class AfterHandoff:
     def __init__(self, cases: CaseService, places: PlaceFinder,
-                 understanding: Understanding) -> None:
+                 understanding: Understanding, *,
+                 ack_interval: timedelta = timedelta(hours=1)) -> None:
         self._cases = cases
         self._places = places
         self._understanding = understanding
+        self._ack_interval = ack_interval
 
     async def channel_event(self, db: AsyncSession, flow: Flow, session: engine.Session,
                             inbound: InboundMessage) -> Outcome | None:
@@ -154,7 +163,9 @@ class AfterHandoff:
                 place=None, safe_contact={}, summary=None))
         elif result.violence:
             case.violence = list(dict.fromkeys([*case.violence, *result.violence]))
-        if not session.case.acknowledged and not replies:
+        now = datetime.now(timezone.utc)
+        last = case.acknowledged_at  # read back aware (UTCDateTime)
+        if not replies and (last is None or now - last >= self._ack_interval):
             replies.append(BotReply(flow.text("case_ack", variety)))
-            session.case.acknowledged = True
+            case.acknowledged_at = now
         return Outcome(session, replies)

@@ -19,7 +19,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import String, bindparam, exists, func, insert, literal, null, select, update
+from sqlalchemy import (
+    String,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -54,19 +65,24 @@ _WAITING = (select(MESSAGES.c.id, CONTACTS.c.address_hash, CONTACTS.c.channel)
 # The id of her latest case still open (add her contact: `.where`).
 LATEST_OPEN_CASE = (select(CASES.c.id).where(CASES.c.status != "closed")
                     .order_by(CASES.c.id.desc()).limit(1))
+# The same, or closed since `closed_since` (her message reopens it).
+_LATEST_CASE_TO_RESUME = (select(CASES.c.id).where(or_(
+    CASES.c.status != "closed", CASES.c.closed_at >= bindparam("closed_since")))
+    .order_by(CASES.c.id.desc()).limit(1))
 
 
 def _to_process(claiming: bool) -> Any:
     """The message to process, locked (the fence: one commit per message), with her
-    contact, the id of her latest open case and whether an earlier message of hers
-    still waits (then that one goes first), in one read. Her message's columns are read
+    contact, the id of her latest case to resume (open, or closed recently enough to be
+    reopened) and whether an earlier message of hers still waits (then that one goes
+    first), in one read. Her message's columns are read
     as such (not as an object of the ORM's session): `_PROCESSED` writes its new state.
     `claiming` (PostgreSQL): also whether her replies may be claimed as they are queued
     (`bot.outbox.claims.claimable_for`, which holds her claims' lock to the commit)."""
     columns = [MESSAGES.c.status, MESSAGES.c.channel, MESSAGES.c.body_enc,
                MESSAGES.c.payload_enc, MESSAGES.c.provider_message_id, MESSAGES.c.created_at,
                Contact,
-               LATEST_OPEN_CASE.where(CASES.c.contact_id == Contact.id)
+               _LATEST_CASE_TO_RESUME.where(CASES.c.contact_id == Contact.id)
                .scalar_subquery().label("latest"),
                exists().where(_EARLIER.c.contact_id == Contact.id,
                               _EARLIER.c.direction == "in", _EARLIER.c.status == "received",
@@ -254,12 +270,15 @@ class Inbox:
             return list((await db.execute(_WAITING_BY_WOMAN, {"before": before})).all())
 
     @staticmethod
-    async def read_to_process(db: AsyncSession, message_id: int, *, claiming: bool) -> Any:
+    async def read_to_process(db: AsyncSession, message_id: int, *, claiming: bool,
+                              closed_since: datetime) -> Any:
         """Her message, locked to the end of `db`'s transaction, with her contact
-        (`Contact`), her latest open case's id (`latest`), whether an earlier message
-        of hers still waits (`earlier`) and, if `claiming`, whether her replies may be
-        claimed as they are queued (`claim`). None if it is gone."""
-        return (await db.execute(_TO_PROCESS[claiming], {"message_id": message_id})).first()
+        (`Contact`), the id of her latest case open or closed since `closed_since`
+        (`latest`), whether an earlier message of hers still waits (`earlier`) and, if
+        `claiming`, whether her replies may be claimed as they are queued (`claim`).
+        None if it is gone."""
+        return (await db.execute(_TO_PROCESS[claiming], {
+            "message_id": message_id, "closed_since": closed_since})).first()
 
     def message_of(self, row: Any) -> InboundMessage:
         """Her message as the inbox stored it (`row`: from `read_to_process`)."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -68,8 +69,9 @@ class Turn:
                  current_flow: Callable[[], Flow], inbox: Inbox,
                  checkpoints: CheckpointStore, understanding: Understanding,
                  after_handoff: AfterHandoff, cases: CaseService, forgetting: Forgetting,
-                 outbox: OutboxQueue) -> None:
+                 outbox: OutboxQueue, reopen_within: timedelta = timedelta(days=30)) -> None:
         self._sessionmaker = sessionmaker
+        self._reopen_within = reopen_within
         self._current_flow = current_flow
         self._inbox = inbox
         self._checkpoints = checkpoints
@@ -90,7 +92,9 @@ class Turn:
         carries her replies."""
         before = (await self._checkpoints.load(key)).session_for(message_id)
         async with self._sessionmaker() as db:
-            found = await self._inbox.read_to_process(db, message_id, claiming=claim)
+            closed_since = datetime.now(timezone.utc) - self._reopen_within
+            found = await self._inbox.read_to_process(db, message_id, claiming=claim,
+                                                      closed_since=closed_since)
             if found is None or found.status != "received":
                 return None  # processed meanwhile, or erased by a quick exit
             if in_order and found.earlier:
@@ -99,7 +103,7 @@ class Turn:
             inbound = self._inbox.message_of(found)
             flow = self._current_flow()
             resumed = await self._resume(db, flow, session_from(key, before), contact,
-                                         found.latest)
+                                         found.latest, closed_since)
             # Hers goes with the conversation it came in.
             conversation_id = resumed.session.conversation_id
             outcome = await self._answer(db, flow, resumed, contact, inbound)
@@ -132,11 +136,15 @@ class Turn:
         return result
 
     async def _resume(self, db: AsyncSession, flow: Flow, session: engine.Session | None,
-                      contact: Contact, latest: int | None) -> _Resumed:
-        """Her conversation as this message finds it, and her case still open."""
+                      contact: Contact, latest: int | None,
+                      closed_since: datetime) -> _Resumed:
+        """Her conversation as this message finds it, and her case still open (or
+        reopened: closed since `closed_since`, she comes back to it)."""
         case_id = session.case.case_id if session is not None else None
         case = await open_case_of(db, contact, case_id if isinstance(case_id, int) else None,
-                                  latest=latest)
+                                  latest=latest, closed_since=closed_since)
+        if case is not None and case.status == "closed":
+            await self._cases.reopen(db, case)
         if case is None and session is not None and (session.case.case_id
                                                       or session.status != "active"):
             session = None  # her case was closed, or the last conversation ended

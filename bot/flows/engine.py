@@ -117,21 +117,18 @@ class CaseLink:
 
     case_id: int | None = None
     reference: str | None = None
-    acknowledged: bool = False  # her first message to the case was answered
 
     def to_dict(self) -> dict[str, Any]:
-        return {"case_id": self.case_id, "reference": self.reference,
-                "acknowledged": self.acknowledged}
+        return {"case_id": self.case_id, "reference": self.reference}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CaseLink:
         """Also as sessions written before it had its name (`host`: `case_id`,
-        `case_reference`, `acked`), which may still be in the session store."""
+        `case_reference`), which may still be in the session store."""
         case_id = data.get("case_id")
         reference = data.get("reference", data.get("case_reference"))
         return cls(case_id=int(case_id) if case_id is not None else None,
-                   reference=str(reference) if reference is not None else None,
-                   acknowledged=bool(data.get("acknowledged", data.get("acked", False))))
+                   reference=str(reference) if reference is not None else None)
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
@@ -22,6 +22,7 @@ from bot.handoff.directory import CenterDirectory
 from bot.handoff.history import moves_of
 from bot.handoff.routing import route_to_nearest_center
 from bot.notify import CaseNotice, CaseNotifier, MemoryCaseNotifier, publish_after_commit
+from bot.handoff.updates import UpdatesToHer
 from bot.outbox.queue import OutboxQueue
 from bot.storage.models import Account, Case, CaseEvent, CaseNote, Center, Contact, Message
 from bot.types import NEEDS, VIOLENCE_TYPES
@@ -34,6 +35,12 @@ REFERENCE_LENGTH = 6
 OUTCOMES = ("service_given", "referred", "unreachable", "withdrew", "duplicate", "other")
 ERASED = "erased"  # the outcome of a case closed because she asked for erasure
 MAX_COUNSELOR_TEXT = 4096
+
+
+# Urgent cases no center has (her town unknown, or the last center's time ran out):
+# every counselor sees them in her queue until one claims it.
+UNROUTED_URGENT = and_(Case.center_id.is_(None), Case.urgent.is_(True),
+                       Case.status == "queued")
 
 
 class CaseNotFound(Exception):
@@ -106,10 +113,11 @@ class IntakeFacts:
 
 class CaseService:
     def __init__(self, cipher: Cipher, directory: CenterDirectory, outbox: OutboxQueue,
-                 notifier: CaseNotifier | None = None) -> None:
+                 updates: UpdatesToHer, notifier: CaseNotifier | None = None) -> None:
         self._cipher = cipher
         self._directory = directory
         self._outbox = outbox
+        self._updates = updates
         self.notifier: CaseNotifier = notifier or MemoryCaseNotifier()
 
     def notify(self, db: AsyncSession, case: Case, kind: str,
@@ -125,8 +133,11 @@ class CaseService:
     async def create_from_intake(self, db: AsyncSession, *, contact: Contact, channel: str,
                                  language: str, conversation_id: str,
                                  facts: IntakeFacts) -> Case:
+        # A new intake after her earlier case was closed for good: linked to it.
+        earlier = await db.scalar(select(Case.id).where(Case.contact_id == contact.id)
+                                  .order_by(Case.id.desc()).limit(1))
         case = Case(channel=channel, language=language, contact_id=contact.id,
-                    last_inbound_at=datetime.now(timezone.utc))
+                    last_inbound_at=datetime.now(timezone.utc), previous_case_id=earlier)
         await self._apply_facts(case, facts)
         for _ in range(8):
             reference = new_reference()
@@ -247,10 +258,12 @@ class CaseService:
 
     @staticmethod
     def _visible(account: Account) -> Any:
+        """What the account may see: an admin everything; a counselor her center's
+        cases, and every urgent case no center has, until one claims it."""
         if account.role == "admin":
             return True
         if account.role == "counselor" and account.center_id is not None:
-            return Case.center_id == account.center_id
+            return or_(Case.center_id == account.center_id, UNROUTED_URGENT)
         return False
 
     async def list_cases(self, db: AsyncSession, account: Account, *,
@@ -289,15 +302,21 @@ class CaseService:
         if case.status == "claimed" and case.claimed_by_id == account.id:
             return case
         now = datetime.now(timezone.utc)
+        # An urgent case no center had goes to the center of the counselor who takes it.
+        unrouted = case.center_id is None
         result = await db.execute(
             update(Case).where(Case.id == case.id, Case.status == "queued")
-            .values(status="claimed", claimed_by_id=account.id, claimed_at=now, updated_at=now)
+            .values(status="claimed", claimed_by_id=account.id, claimed_at=now, updated_at=now,
+                    center_id=func.coalesce(Case.center_id, account.center_id))
             .execution_options(synchronize_session=False))
         if not result.rowcount:  # type: ignore[attr-defined]
             raise CaseConflict(f"case {case.reference} is {case.status}, it cannot be claimed")
         await db.refresh(case)
-        audit.record(db, "case.claimed", account=account, case_reference=case.reference)
-        self.notify(db, case, "claimed")
+        audit.record(db, "case.claimed", account=account, case_reference=case.reference,
+                     center_id=case.center_id)
+        # Every console that showed it as unrouted hears that it is taken.
+        self.notify(db, case, "claimed", *((None,) if unrouted else ()))
+        self._updates.tell(db, case, "taken")
         return case
 
     async def send_to_her(self, db: AsyncSession, account: Account, reference: str,
@@ -322,6 +341,20 @@ class CaseService:
                      message_id=message.id)
         return message
 
+    async def reopen(self, db: AsyncSession, case: Case) -> None:
+        """She wrote again soon after her case was closed: it opens again, with the
+        counselor who had it if her account is still active, else back in its queue."""
+        counselor = await db.get(Account, case.claimed_by_id) if case.claimed_by_id else None
+        now = datetime.now(timezone.utc)
+        keep = counselor is not None and counselor.active
+        case.status = "claimed" if keep else "queued"
+        if not keep:
+            case.claimed_by_id, case.claimed_at = None, None
+        case.closed_at, case.outcome, case.reopened_at, case.updated_at = None, None, now, now
+        audit.record(db, "case.reopened", actor="bot", case_reference=case.reference)
+        logger.info("case %s reopened (%s)", case.reference, case.status)
+        self.notify(db, case, "reopened")
+
     async def close(self, db: AsyncSession, account: Account, reference: str,
                     outcome: str) -> Case:
         if outcome not in OUTCOMES:
@@ -334,6 +367,7 @@ class CaseService:
         audit.record(db, "case.closed", account=account, case_reference=case.reference,
                      outcome=outcome)
         self.notify(db, case, "closed")
+        self._updates.tell(db, case, "closed")
         return case
 
     async def view(self, db: AsyncSession, account: Account, case: Case,
@@ -367,6 +401,9 @@ class CaseService:
             "claimed_at": case.claimed_at,
             "closed_at": case.closed_at,
             "outcome": case.outcome,
+            "reopened_at": case.reopened_at,
+            "previous_case": (await db.scalar(select(Case.reference).where(
+                Case.id == case.previous_case_id)) if case.previous_case_id else None),
         }
         if with_messages:
             rows = (await db.scalars(select(Message).where(Message.case_id == case.id)

@@ -47,7 +47,7 @@ async def moves_of(db: AsyncSession, case_ids: Sequence[int]) -> dict[int, list[
 
 
 def queued_since(case: Case, moves: Sequence[CaseEvent]) -> datetime:
-    """When the case entered the queue it is in now."""
-    if moves:
-        return max(case.created_at, moves[-1].at)
-    return case.created_at
+    """When the case entered the queue it is in now (created, moved, or reopened)."""
+    entered = [case.created_at, *([moves[-1].at] if moves else []),
+               *([case.reopened_at] if case.reopened_at is not None else [])]
+    return max(entered)

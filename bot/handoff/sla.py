@@ -5,7 +5,9 @@ An urgent case unclaimed after `SLA_URGENT_MINUTES` (15), a normal one after
 she asked for (one she has not been sent to yet), `SLA_CENTER_HOPS` times (1), then
 to the national queue, which admins watch. A case is only sent to another center with
 her consent, or when she is in danger; otherwise it goes straight to the national
-queue.
+queue. An urgent case in the national queue is seen by the counselors of every center
+(`bot.handoff.cases.UNROUTED_URGENT`); each time its deadline passes unclaimed, every
+console is alerted again.
 
 `decide` is pure (the clock is an argument); `SlaMonitor` reads the queues, applies
 its decisions with a compare-and-set (two workers never escalate one case twice),
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import audit
@@ -30,6 +32,7 @@ from bot.handoff.directory import CenterDirectory
 from bot.handoff.history import moves_of, queued_since, record_move
 from bot.handoff.routing import CenterPoint, route_to_nearest_center
 from bot.nlu.result import Place
+from bot.handoff.updates import UpdatesToHer
 from bot.notify import CaseNotice, CaseNotifier, publish_after_commit
 from bot.settings import Settings
 from bot.storage.models import Case, CaseEvent
@@ -85,9 +88,12 @@ def deadline(case: WaitingCase, policy: SlaPolicy) -> datetime:
 def decide(case: WaitingCase, policy: SlaPolicy, now: datetime,
            centers: Iterable[CenterPoint]) -> Escalation | None:
     """Where the case goes now, or None if it stays. The national queue is the last
-    stop: nothing escalates from it."""
-    if case.center_id is None or now < deadline(case, policy):
+    stop: nothing escalates from it, but an urgent case there is announced to every
+    console again (an escalation from the national queue to itself)."""
+    if now < deadline(case, policy):
         return None
+    if case.center_id is None:
+        return Escalation(case.reference, None, None) if case.urgent else None
     may_share = case.consent or case.urgent
     if may_share and case.escalations < policy.center_hops and case.lat is not None \
             and case.lon is not None:
@@ -106,9 +112,10 @@ def _utcnow() -> datetime:
 class SlaMonitor:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession],
                  directory: CenterDirectory, places: PlaceIndex, cipher: Cipher,
-                 notifier: CaseNotifier, policy: SlaPolicy,
+                 notifier: CaseNotifier, policy: SlaPolicy, updates: UpdatesToHer,
                  clock: Callable[[], datetime] = _utcnow) -> None:
         self._sessionmaker = sessionmaker
+        self._updates = updates
         self._directory = directory
         self._places = places
         self._cipher = cipher
@@ -131,7 +138,8 @@ class SlaMonitor:
         """When each queued case escalates (None: claimed, closed, or national)."""
         moves = await moves_of(db, [c.id for c in cases if c.status == "queued"])
         return {c.reference: (deadline(self.waiting_case(c, moves[c.id]), self.policy)
-                              if c.status == "queued" and c.center_id is not None else None)
+                              if c.status == "queued" and (c.center_id is not None or c.urgent)
+                              else None)
                 for c in cases}
 
     async def run_once(self, now: datetime | None = None) -> list[Escalation]:
@@ -140,7 +148,7 @@ class SlaMonitor:
         done: list[Escalation] = []
         async with self._sessionmaker() as db:
             queued = (await db.scalars(select(Case).where(
-                Case.status == "queued", Case.center_id.is_not(None)))).all()
+                Case.status == "queued", or_(Case.center_id.is_not(None), Case.urgent)))).all()
             moves = await moves_of(db, [c.id for c in queued])
             for case in queued:
                 decision = decide(self.waiting_case(case, moves[case.id]), self.policy, now,
@@ -155,9 +163,13 @@ class SlaMonitor:
 
     async def _apply(self, db: AsyncSession, case: Case, decision: Escalation,
                      now: datetime) -> bool:
+        unchanged = [Case.id == case.id, Case.status == "queued",
+                     Case.center_id.is_(None) if decision.from_center_id is None
+                     else Case.center_id == decision.from_center_id]
+        if decision.from_center_id is None:  # a reminder: once, whichever worker sees it
+            unchanged.append(Case.updated_at == case.updated_at)
         result = await db.execute(
-            update(Case).where(Case.id == case.id, Case.status == "queued",
-                               Case.center_id == decision.from_center_id)
+            update(Case).where(*unchanged)
             .values(center_id=decision.to_center_id, updated_at=now)
             .execution_options(synchronize_session=False))
         if not result.rowcount:  # type: ignore[attr-defined]
@@ -170,6 +182,8 @@ class SlaMonitor:
         publish_after_commit(db, self._notifier, [CaseNotice(
             "escalated", case.reference, (decision.from_center_id, decision.to_center_id),
             urgent=case.urgent)])
+        if decision.to_center_id != decision.from_center_id:  # not a reminder
+            self._updates.tell(db, case, "moved")
         return True
 
     async def run(self, interval: float) -> None:

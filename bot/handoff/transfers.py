@@ -22,6 +22,7 @@ from bot.handoff.cases import CaseConflict, CaseService
 from bot.handoff.history import record_move
 from bot.handoff.routing import CenterPoint, great_circle_km, rank_centers
 from bot.handoff.sla import PlaceIndex
+from bot.handoff.updates import UpdatesToHer
 from bot.storage.models import Account, Case, Center
 from bot.types import SERVICE_FOR_NEED, SERVICES
 
@@ -37,10 +38,12 @@ class TransferCandidate:
 
 
 class TransferService:
-    def __init__(self, cases: CaseService, places: PlaceIndex, cipher: Cipher) -> None:
+    def __init__(self, cases: CaseService, places: PlaceIndex, cipher: Cipher,
+                 updates: UpdatesToHer) -> None:
         self._cases = cases
         self._places = places
         self._cipher = cipher
+        self._updates = updates
 
     def origin(self, case: Case) -> tuple[float, float] | None:
         place = self._places.by_id(case.city_id) if case.city_id else None
@@ -101,6 +104,7 @@ class TransferService:
                      distance_km=None if origin is None else round(
                          great_circle_km(origin[0], origin[1], target.lat, target.lon), 1))
         self._cases.notify(db, case, "transferred", before)
+        self._updates.tell(db, case, "moved")
         logger.info("case %s transferred from %s to %s", case.reference, before or "national",
                     target.id)
         return case

@@ -172,6 +172,10 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
     outcome: Mapped[str | None] = mapped_column(String(32), default=None)
     last_inbound_at: Mapped[datetime | None] = mapped_column(default=None)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(default=None)  # told "received"
+    reopened_at: Mapped[datetime | None] = mapped_column(default=None)  # she came back
+    previous_case_id: Mapped[int | None] = mapped_column(  # her earlier case, if any
+        ForeignKey("cases.id", ondelete="SET NULL"), default=None)
 
     center: Mapped[Center | None] = relationship(lazy="raise")
 

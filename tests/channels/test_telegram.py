@@ -164,7 +164,8 @@ async def test_intake_over_telegram_with_buttons_and_a_shared_location(
     sent = await client.post(f"/api/v1/cases/{reference.group()}/messages", headers=auth,
                              json={"text": "Bonjour, je suis Salma."})
     assert sent.status_code == 201 and sent.json()["status"] == "sent"
-    assert [m["text"] for m in await her.received()] == ["Bonjour, je suis Salma."]
+    taken = runtime.flows.get("intake").text("case_taken", case.language)  # type: ignore[arg-type]
+    assert [m["text"] for m in await her.received()] == [taken, "Bonjour, je suis Salma."]
 
 
 async def test_a_redelivered_update_gets_no_second_reply(
@@ -280,10 +281,12 @@ async def test_a_blocked_bot_is_a_permanent_failure_shown_on_the_case(
     [done] = await her.says("douzi")
     reference = REFERENCE.search(done["text"])
     assert reference is not None
-    telegram_api.fail_next("sendMessage", 403, {
-        "ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"})
     await add_account(runtime, "salma", "counselor", "sample-09581-emf")
     auth = await login(client, "salma")
+    await client.post(f"/api/v1/cases/{reference.group()}/claim", headers=auth)
+    assert len(await her.received()) == 1  # she is told her case is taken
+    telegram_api.fail_next("sendMessage", 403, {
+        "ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"})
     sent = await client.post(f"/api/v1/cases/{reference.group()}/messages", headers=auth,
                              json={"text": "Bonjour"})
     assert sent.json()["status"] == "failed"

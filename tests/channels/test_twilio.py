@@ -230,7 +230,8 @@ async def test_her_messages_their_reports_and_the_answer_go_without_a_thread(
     answer = await client.post(f"/api/v1/cases/{reference}/messages", headers=auth,
                                json={"text": "Bonjour, je suis Salma."})
     assert answer.status_code == 201
-    assert await her.received() == ["Bonjour, je suis Salma."]
+    assert await her.received() == [runtime.flows.get("intake").text("case_taken", "ary_latn"),
+                                    "Bonjour, je suis Salma."]
     assert handed == []
 
 
@@ -259,6 +260,8 @@ async def test_twilio_down_delays_then_delivers_and_a_refusal_is_shown_on_the_ca
     her = Phone(client, runtime, twilio_api)
     reference = await make_case(her)
     auth = await counselor(client, runtime)
+    await client.post(f"/api/v1/cases/{reference}/claim", headers=auth)
+    assert await her.received() == [runtime.flows.get("intake").text("case_taken", "ary_latn")]
     twilio_api.fail_next("Messages", 500, {"code": 20500, "message": "error", "status": 500})
     sent = await client.post(f"/api/v1/cases/{reference}/messages", headers=auth,
                              json={"text": "Bonjour, je suis Salma."})
@@ -302,7 +305,8 @@ async def test_whatsapp_24_hour_window_holds_replies_and_sends_the_template_once
         ["held", "held"]
 
     replies = await her.says("salam")  # she answers: the window is open again
-    assert replies[:2] == ["Bonjour, je suis Salma.", "Je reste disponible."]
+    taken = runtime.flows.get("intake").text("case_taken", "ary_latn")
+    assert replies[:3] == [taken, "Bonjour, je suis Salma.", "Je reste disponible."]
 
 
 async def test_whatsapp_voice_note_and_location(
@@ -334,7 +338,8 @@ async def test_stop_and_start_by_sms(client: httpx.AsyncClient, runtime: Runtime
     assert sent.json()["status"] == "held"
     assert await her.received() == []
     replies = await her.says("START")
-    assert replies[0] == "Bonjour"
+    assert replies[:2] == [runtime.flows.get("intake").text("case_taken", "ary_latn"),
+                           "Bonjour"]
     async with runtime.sessionmaker() as db:
         contact = await db.scalar(select(Contact))
         assert contact is not None and contact.opted_out_at is None

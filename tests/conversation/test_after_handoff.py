@@ -4,6 +4,7 @@ holds her case), no trained model, a fake case service that records what it is a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -68,9 +69,14 @@ def her_case() -> Case:
                 urgent=False, consent=True, status="queued")
 
 
-def linked(session_language: Variety = "fr", **kwargs: Any) -> engine.Session:
+def linked(session_language: Variety = "fr") -> engine.Session:
     return engine.Session(flow="intake", language=session_language,
-                          case=engine.CaseLink(1, "AM-ABC123", **kwargs))
+                          case=engine.CaseLink(1, "AM-ABC123"))
+
+
+def acknowledged(db: OneCase, minutes_ago: float = 0) -> OneCase:
+    db.case.acknowledged_at = datetime.now(timezone.utc) - timedelta(minutes=minutes_ago)
+    return db
 
 
 def read(text: str, intent: str = "out_of_scope", *, urgent: bool = False,
@@ -90,23 +96,31 @@ def setting() -> tuple[AfterHandoff, RecordingCases, OneCase]:
     return after, cases, OneCase(her_case())
 
 
-async def test_her_first_words_to_the_case_are_acknowledged_once_then_silence(
+async def test_while_she_waits_her_words_are_acknowledged_at_most_once_an_hour(
         intake: Flow, setting: tuple[AfterHandoff, RecordingCases, OneCase]) -> None:
     after, cases, db = setting
     session = linked()
     first = await after.to_her_case(db, intake, session, read("merci"), her("merci"))  # type: ignore[arg-type]
     assert isinstance(first, Outcome)
     assert [r.text for r in first.replies] == [intake.text("case_ack", "fr")]
+    assert db.case.acknowledged_at is not None
     again = await after.to_her_case(db, intake, session, read("encore"), her("encore"))  # type: ignore[arg-type]
     assert isinstance(again, Outcome) and again.replies == []
-    assert cases.notified == ["message", "message"]  # the counselor hears each one
+    acknowledged(db, minutes_ago=59)
+    still = await after.to_her_case(db, intake, session, read("x"), her("x"))  # type: ignore[arg-type]
+    assert isinstance(still, Outcome) and still.replies == []
+    acknowledged(db, minutes_ago=61)
+    later = await after.to_her_case(db, intake, session, read("y"), her("y"))  # type: ignore[arg-type]
+    assert isinstance(later, Outcome)
+    assert [r.text for r in later.replies] == [intake.text("case_ack", "fr")]
+    assert cases.notified == ["message"] * 4  # the counselor hears each one
     assert db.case.last_inbound_at is not None
 
 
 async def test_danger_after_the_handoff_gives_the_numbers_and_makes_the_case_urgent(
         intake: Flow, setting: tuple[AfterHandoff, RecordingCases, OneCase]) -> None:
     after, cases, db = setting
-    outcome = await after.to_her_case(db, intake, linked(acknowledged=True),  # type: ignore[arg-type]
+    outcome = await after.to_her_case(acknowledged(db), intake, linked(),  # type: ignore[arg-type]
                                       read("couteau", urgent=True, violence=("physical",)),
                                       her("il revient avec un couteau"))
     assert isinstance(outcome, Outcome)
@@ -118,7 +132,7 @@ async def test_danger_after_the_handoff_gives_the_numbers_and_makes_the_case_urg
 async def test_violence_she_names_later_is_added_to_her_case(
         intake: Flow, setting: tuple[AfterHandoff, RecordingCases, OneCase]) -> None:
     after, _, db = setting
-    await after.to_her_case(db, intake, linked(acknowledged=True),  # type: ignore[arg-type]
+    await after.to_her_case(acknowledged(db), intake, linked(),  # type: ignore[arg-type]
                             read("photos", violence=("digital", "psychological")), her("x"))
     assert db.case.violence == ["psychological", "digital"]
 
@@ -139,7 +153,7 @@ async def test_a_quick_exit_after_the_handoff_leaves_at_once(
 async def test_an_erasure_request_is_never_taken_for_a_quick_exit_the_flow_confirms_it(
         intake: Flow, setting: tuple[AfterHandoff, RecordingCases, OneCase]) -> None:
     after, _, db = setting
-    session = linked(acknowledged=True)
+    session = linked()
     step = await after.to_her_case(db, intake, session,  # type: ignore[arg-type]
                                    read("x", "quick_exit", confidence=1.0),
                                    her("je veux supprimer mes données"))

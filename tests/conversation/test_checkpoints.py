@@ -74,7 +74,7 @@ def test_a_session_saved_before_its_case_link_had_a_name_still_finds_her_case() 
     """Sessions in the store when this version starts (TTL 30 minutes) hold `host`."""
     old = {"flow": "intake", "node": None, "status": "active",
            "host": {"case_id": 12, "case_reference": "AM-ABC123", "acked": True}}
-    assert session_from("k", old).case == engine.CaseLink(12, "AM-ABC123", True)  # type: ignore[union-attr]
+    assert session_from("k", old).case == engine.CaseLink(12, "AM-ABC123")  # type: ignore[union-attr]
     again = engine.Session.from_dict(engine.Session.from_dict(old).to_dict())
-    assert again.case == engine.CaseLink(12, "AM-ABC123", True)
+    assert again.case == engine.CaseLink(12, "AM-ABC123")
     assert engine.Session.from_dict({"flow": "intake"}).case == engine.CaseLink()

@@ -66,7 +66,7 @@ async def test_an_update_goes_to_her_case() -> None:
 
 
 async def test_an_erasure_forgets_her_case_link_and_is_more_than_a_quick_exit() -> None:
-    session = engine.Session(flow="f", case=engine.CaseLink(3, "AM-OLD001", True))
+    session = engine.Session(flow="f", case=engine.CaseLink(3, "AM-OLD001"))
     outcome = await apply_events([engine.QuickExit(), engine.EraseRequested(),
                                   engine.Reply("erased", "{reference}")],
                                  Outcome(session), RecordingDesk())
@@ -85,7 +85,7 @@ async def test_a_quick_exit_wipes_and_the_rest_is_only_noted() -> None:
 
 async def test_the_engine_carries_her_case_link_and_the_conversation_keeps_it(
         intake: Flow) -> None:
-    link = engine.CaseLink(5, "AM-KEPT01", acknowledged=True)
+    link = engine.CaseLink(5, "AM-KEPT01")
     session = engine.Session(flow=intake.name, case=link)
     outcome = await run_flow(intake, session, engine.Input(text="bonjour", language="fr",
                                                            intent="greet"), RecordingDesk())

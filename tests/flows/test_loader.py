@@ -23,6 +23,9 @@ texts:
   emergency_numbers: {ary: "19", ary_latn: "19", ar: "19", fr: "19"}
   quick_exit_done: {ary: "واخا", ary_latn: "wakha", ar: "حسنا", fr: "ok"}
   case_ack: {ary: "وصلات", ary_latn: "wslat", ar: "وصلت", fr: "reçu"}
+  case_taken: {ary: "خدات", ary_latn: "khdat", ar: "أخذت", fr: "prise"}
+  case_moved: {ary: "تعطى", ary_latn: "t3ta", ar: "أحيل", fr: "confiée"}
+  case_closed: {ary: "سالات", ary_latn: "salat", ar: "انتهت", fr: "terminée"}
   received: {ary: "وصلات", ary_latn: "wslat", ar: "وصلت", fr: "reçu"}
   help: {ary: "عاونة", ary_latn: "3awna", ar: "مساعدة", fr: "aide"}
   private_only: {ary: "غير", ary_latn: "ghir", ar: "فقط", fr: "seul"}

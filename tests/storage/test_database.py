@@ -82,3 +82,18 @@ async def test_json_columns_round_trip(database_url: str) -> None:
             assert center.created_at is not None
     finally:
         await engine.dispose()
+
+
+async def test_the_migrations_build_exactly_the_schema_of_the_models(database_url: str) -> None:
+    """A column added to a model without its migration (or the reverse) fails here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.storage.models import Base
+
+    engine = create_engine(database_url)
+    async with engine.connect() as conn:
+        differences = await conn.run_sync(lambda sync: compare_metadata(
+            MigrationContext.configure(sync, opts={"compare_type": False}), Base.metadata))
+    await engine.dispose()
+    assert differences == []

@@ -69,8 +69,11 @@ async def test_from_first_message_to_counselor_reply(variety: str, client: httpx
                              json={"text": "Bonjour, je suis Salma. Je peux vous aider."})
     assert sent.status_code == 201 and sent.json()["status"] == "sent"
     outbox = await her.outbox()
-    assert [m["text"] for m in outbox] == ["Bonjour, je suis Salma. Je peux vous aider."]
-    assert outbox[0]["from"] == "counselor"
+    # She is told, in her variety, that someone took her request; then the answer.
+    assert [m["text"] for m in outbox] == [
+        runtime.flows.get("intake").text("case_taken", variety),
+        "Bonjour, je suis Salma. Je peux vous aider."]
+    assert [m["from"] for m in outbox] == ["bot", "counselor"]
 
     closed = await client.post(f"/api/v1/cases/{reference.group()}/close", headers=auth,
                                json={"outcome": "service_given"})
@@ -94,8 +97,13 @@ async def test_after_handoff_she_is_acknowledged_once_then_silence(
     assert texts[-2:] == ["j'ai oublié de dire qu'il garde mes papiers", "vous êtes là ?"]
 
 
-async def test_a_closed_case_means_a_new_conversation(client: httpx.AsyncClient,
-                                                      runtime: Runtime) -> None:
+async def test_a_closed_case_reopens_when_she_comes_back_and_long_after_a_new_conversation(
+        client: httpx.AsyncClient, runtime: Runtime) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    flow = runtime.flows.get("intake")
     her = Woman(client)
     replies = await her.says_all(*CONVERSATIONS["fr"])
     reference = REFERENCE.search(replies[-1]["text"])
@@ -104,8 +112,16 @@ async def test_a_closed_case_means_a_new_conversation(client: httpx.AsyncClient,
     auth = await login(client, "admin")
     await client.post(f"/api/v1/cases/{reference.group()}/close", headers=auth,
                       json={"outcome": "referred"})
+    replies = await her.says("bonjour, encore une question")
+    assert [r["text"] for r in replies] == [flow.text("case_ack", "fr")]  # her case again
+    await client.post(f"/api/v1/cases/{reference.group()}/close", headers=auth,
+                      json={"outcome": "referred"})
+    async with runtime.sessionmaker() as db:  # closed longer ago than CASE_REOPEN_DAYS
+        await db.execute(update(Case).values(closed_at=datetime.now(timezone.utc)
+                                             - timedelta(days=31)))
+        await db.commit()
     replies = await her.says("bonjour")
-    assert [r["text"] for r in replies][0] == runtime.flows.get("intake").text("greeting", "fr")
+    assert [r["text"] for r in replies][0] == flow.text("greeting", "fr")
 
 
 async def test_danger_at_the_first_message_gives_numbers_and_an_urgent_case(

@@ -60,6 +60,7 @@ async def queue_rows(runtime: Runtime, db: AsyncSession, user: ConsoleUser,
             "reference": case.reference, "urgent": case.urgent, "status": case.status,
             "needs": list(case.needs), "city": case.city,
             "center": centers.get(case.center_id or "", None),
+            "unrouted": case.center_id is None,  # urgent: every center sees it
             "waiting": _minutes_between(case.created_at, now),
             "time_left": None if due is None else int((due - now).total_seconds() // 60),
         })

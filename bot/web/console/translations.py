@@ -61,6 +61,8 @@ STRINGS: Final[dict[str, dict[ConsoleLanguage, str]]] = {
     "queue_of": {"ar": "مركز", "fr": "Centre"},
     "all_centers": {"ar": "كل المراكز", "fr": "Tous les centres"},
     "national_queue": {"ar": "الطابور الوطني", "fr": "File nationale"},
+    "every_center": {"ar": "بلا مركز: تراها كل المراكز حتى يأخذها أحد",
+                     "fr": "sans centre : tous les centres la voient jusqu'à ce qu'on la prenne"},
     "reference": {"ar": "المرجع", "fr": "Référence"},
     "needs": {"ar": "الحاجيات", "fr": "Besoins"},
     "town": {"ar": "المدينة", "fr": "Ville"},

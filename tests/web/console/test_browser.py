@@ -154,8 +154,9 @@ async def test_counselor_sees_a_case_arrive_replies_closes_and_transfers(
         await page.click("#reply button[type=submit]")
         await page.wait_for_url("**done=sent")
         outbox = (await http.get(f"/webhooks/simulator/browser-{lang}-1/outbox")).json()
-        assert [m["text"] for m in outbox["messages"]] == [
+        assert [m["text"] for m in outbox["messages"]][-1:] == [
             "Bonjour, je suis Salma. Je peux vous aider."]
+        assert [m["from"] for m in outbox["messages"]] == ["bot", "counselor"]  # taken, then
 
         # Close it with an outcome.
         await page.select_option("select[name=outcome]", "service_given")

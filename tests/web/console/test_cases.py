@@ -51,7 +51,9 @@ async def test_reply_reaches_her_outbox(client: httpx.AsyncClient, runtime: Runt
                                  data={"text": "Bonjour, je suis Salma.", "csrf_token": csrf})
     assert response.status_code == 303
     outbox = await Woman(client, "w1").outbox()
-    assert [(m["from"], m["text"]) for m in outbox] == [("counselor", "Bonjour, je suis Salma.")]
+    assert [(m["from"], m["text"]) for m in outbox] == [
+        ("bot", runtime.flows.get("intake").text("case_taken", "fr")),  # claimed by replying
+        ("counselor", "Bonjour, je suis Salma.")]
     page = (await client.get(response.headers["location"])).text
     assert "Bonjour, je suis Salma." in page and "قيد المتابعة" in page  # claimed by replying
 
