@@ -301,8 +301,14 @@ def _texts(check: _Checker, data: Any) -> dict[str, dict[Variety, str]]:
     return texts
 
 
-def parse_flow(source: str, *, name_hint: str = "?") -> Flow:
-    """Parse and validate flow YAML text. Raises `FlowError` listing every problem."""
+TOP_LEVEL_FIELDS = ("spec_version", "name", "start", "interrupts", "texts", "nodes",
+                    "quick_exit_words", "erase_phrases", "language_words")
+NODE_FIELDS = ("on_enter", "actions", "ask", "routes", "goto")
+
+
+def _yaml_mapping(source: str, name_hint: str) -> Mapping[str, Any]:
+    """The flow file read as YAML; it must be a mapping. Problems here stop the check:
+    nothing else can be read."""
     try:
         data = yaml.safe_load(source)
     except yaml.YAMLError as exc:
@@ -311,26 +317,59 @@ def parse_flow(source: str, *, name_hint: str = "?") -> Flow:
         raise FlowError([f"flow '{name_hint}': not valid YAML{where}"]) from None
     if not isinstance(data, Mapping):
         raise FlowError([f"flow '{name_hint}': must be a YAML mapping"])
+    return data
 
-    name = data.get("name") if isinstance(data.get("name"), str) else name_hint
-    check = _Checker(name)
-    _keys(check, None, "", data, ("spec_version", "name", "start", "interrupts", "texts",
-                                  "nodes", "quick_exit_words", "erase_phrases",
-                                  "language_words"))
+
+def _check_top_level(check: _Checker, data: Mapping[str, Any]) -> None:
+    _keys(check, None, "", data, TOP_LEVEL_FIELDS)
     if data.get("spec_version") != SPEC_VERSION:
         check.add(None, "spec_version", f"must be {SPEC_VERSION}, "
                   f"not {data.get('spec_version')!r}")
-    texts = _texts(check, data.get("texts", {}))
+
+
+def _check_required_texts(check: _Checker, texts: Mapping[str, Any]) -> None:
     for required, use in REQUIRED_TEXTS.items():
         if required not in texts:
             check.add(None, f"texts.{required}", f"missing ({use})")
 
-    raw_nodes = data.get("nodes")
+
+def _actions(check: _Checker, node: str, data: Any) -> tuple[Action, ...]:
+    if not isinstance(data, list):
+        check.add(node, "actions", "must be a list")
+        return ()
+    actions = []
+    for index, raw in enumerate(data):
+        action = _action(check, node, f"actions[{index}]", raw)
+        if action is not None:
+            actions.append(action)
+    return tuple(actions)
+
+
+def _node(check: _Checker, node_id: str, data: Mapping[str, Any]) -> Node:
+    _keys(check, node_id, "", data, NODE_FIELDS)
+    actions = _actions(check, node_id, data.get("actions") or [])
+    ask = _ask(check, node_id, data["ask"]) if "ask" in data else None
+    goto = data.get("goto")
+    if goto is not None and not isinstance(goto, str):
+        check.add(node_id, "goto", "must be a node id")
+        goto = None
+    return Node(
+        id=node_id,
+        on_enter=_routes(check, node_id, "on_enter", data.get("on_enter")),
+        actions=actions,
+        ask=ask,
+        routes=_routes(check, node_id, "routes", data.get("routes")),
+        goto=goto,
+    )
+
+
+def _nodes(check: _Checker, data: Any) -> dict[str, Node]:
+    """The flow's nodes by id; a node whose id or body cannot be read is left out."""
     nodes: dict[str, Node] = {}
-    if not isinstance(raw_nodes, Mapping) or not raw_nodes:
+    if not isinstance(data, Mapping) or not data:
         check.add(None, "nodes", "must be a non-empty mapping of node id -> node")
-        raw_nodes = {}
-    for node_id, raw in raw_nodes.items():
+        return nodes
+    for node_id, raw in data.items():
         if not isinstance(node_id, str):
             check.add(str(node_id), "", "a node id must be a word; put it in quotes "
                       "(YAML reads yes/no/on/off as true/false)")
@@ -340,42 +379,35 @@ def parse_flow(source: str, *, name_hint: str = "?") -> Flow:
         if not isinstance(raw, Mapping):
             check.add(node_id, "", "must be a mapping")
             continue
-        _keys(check, node_id, "", raw, ("on_enter", "actions", "ask", "routes", "goto"))
-        actions = []
-        raw_actions = raw.get("actions") or []
-        if not isinstance(raw_actions, list):
-            check.add(node_id, "actions", "must be a list")
-            raw_actions = []
-        for index, raw_action in enumerate(raw_actions):
-            action = _action(check, node_id, f"actions[{index}]", raw_action)
-            if action is not None:
-                actions.append(action)
-        ask = _ask(check, node_id, raw["ask"]) if "ask" in raw else None
-        goto = raw.get("goto")
-        if goto is not None and not isinstance(goto, str):
-            check.add(node_id, "goto", "must be a node id")
-            goto = None
-        nodes[node_id] = Node(
-            id=node_id,
-            on_enter=_routes(check, node_id, "on_enter", raw.get("on_enter")),
-            actions=tuple(actions),
-            ask=ask,
-            routes=_routes(check, node_id, "routes", raw.get("routes")),
-            goto=goto,
-        )
+        nodes[node_id] = _node(check, node_id, raw)
+    return nodes
 
-    interrupts = _routes(check, None, "interrupts", data.get("interrupts"))
+
+def _language_words(check: _Checker, data: Any) -> dict[Variety, tuple[str, ...]]:
     language_words: dict[Variety, tuple[str, ...]] = {}
-    raw_lw = data.get("language_words") or {}
-    if not isinstance(raw_lw, Mapping):
+    if not isinstance(data, Mapping):
         check.add(None, "language_words", "must be a mapping of variety -> words")
-        raw_lw = {}
-    for variety, words in raw_lw.items():
+        return language_words
+    for variety, words in data.items():
         if variety not in VARIETIES:
             check.add(None, f"language_words.{variety}", "unknown variety")
             continue
         language_words[variety] = _as_tuple(words)
+    return language_words
 
+
+def parse_flow(source: str, *, name_hint: str = "?") -> Flow:
+    """Parse and validate flow YAML text. Raises `FlowError` listing every problem."""
+    data = _yaml_mapping(source, name_hint)
+    declared_name = data.get("name")
+    name = declared_name if isinstance(declared_name, str) else name_hint
+    check = _Checker(name)
+    _check_top_level(check, data)
+    texts = _texts(check, data.get("texts", {}))
+    _check_required_texts(check, texts)
+    nodes = _nodes(check, data.get("nodes"))
+    interrupts = _routes(check, None, "interrupts", data.get("interrupts"))
+    language_words = _language_words(check, data.get("language_words") or {})
     start = data.get("start")
     if not isinstance(start, str) or start not in nodes:
         check.add(None, "start", f"unknown node {start!r}")

@@ -211,21 +211,14 @@ def _calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 
     return float(error)
 
 
-def evaluate_nlu(
-    data_dir: Path = DEFAULT_DATA_DIR,
-    *,
-    folds: int = 5,
-    seed: int = 0,
-    towns_csv: Path | None = DEFAULT_TOWNS_CSV,
-    gazetteer: Gazetteer | None = None,
-    examples: Sequence[Example] | None = None,
-) -> Evaluation:
+def _cross_validated(data: Sequence[Example], gazetteer: Gazetteer, folds: int,
+                     seed: int) -> list[NluResult]:
+    """Each example parsed by a model trained on the other folds only (strata: intent x
+    variety, or intent alone for a stratum too small to spread over the folds)."""
     from sklearn.model_selection import StratifiedKFold
 
     from bot.nlu.training import train_model
 
-    data = list(examples) if examples is not None else load_training_data(data_dir)
-    gazetteer = gazetteer or load_gazetteer()
     strata = np.array([f"{e.intent}|{e.variety}" for e in data])
     # A stratum smaller than the number of folds would make StratifiedKFold fail.
     counts = Counter(strata)
@@ -239,22 +232,29 @@ def evaluate_nlu(
             results[i] = nlu.parse_sync(data[i].text)
     parsed = [r for r in results if r is not None]
     assert len(parsed) == len(data)
+    return parsed
 
-    gold: list[str] = [e.intent for e in data]
-    pred: list[str] = [r.intent for r in parsed]
-    raw: list[str] = [r.intent_ranking[0][0] for r in parsed]
-    per_label: dict[str, PRF] = {label: _prf(gold, pred, label) for label in INTENTS}
+
+def _intent_per_variety(data: Sequence[Example], gold: Sequence[str],
+                        pred: Sequence[str]) -> dict[str, PRF]:
     per_variety: dict[str, PRF] = {}
     for variety in VARIETIES:
         rows = [i for i, e in enumerate(data) if e.variety == variety]
         per_variety[variety] = _macro([gold[i] for i in rows], [pred[i] for i in rows], INTENTS)
+    return per_variety
+
+
+def _intent_confusion(gold: Sequence[str], pred: Sequence[str]) -> list[list[int]]:
+    """Rows: the true intent, columns: the predicted one, both in the order of INTENTS."""
     confusion = [[0] * len(INTENTS) for _ in INTENTS]
     index: dict[str, int] = {label: i for i, label in enumerate(INTENTS)}
     for g, p in zip(gold, pred, strict=True):
         confusion[index[g]][index[p]] += 1
-    top = np.array([r.intent_ranking[0][1] for r in parsed])
-    correct = np.array([g == p for g, p in zip(gold, raw, strict=True)])
+    return confusion
 
+
+def _urgency(data: Sequence[Example], parsed: Sequence[NluResult]) -> tuple[PRF, float]:
+    """Urgency as the pipeline decides it, and the recall of the danger lexicon alone."""
     urgent_gold = ["y" if e.urgent else "n" for e in data]
     urgent_pred = ["y" if r.urgent else "n" for r in parsed]
     lexicon = [bool(danger_signals(normalize(e.text))) for e in data]
@@ -264,48 +264,86 @@ def evaluate_nlu(
         if n_urgent
         else 0.0
     )
+    return _prf(urgent_gold, urgent_pred, "y"), lexicon_recall
 
-    variety_confusion: Counter[tuple[str, str]] = Counter(
+
+def _variety(data: Sequence[Example], parsed: Sequence[NluResult]
+             ) -> tuple[dict[tuple[str, str], int], float, float]:
+    """The variety confusion (true, detected), and the accuracy on the three scripts and
+    on the four varieties."""
+    confusion: Counter[tuple[str, str]] = Counter(
         (e.variety, r.language) for e, r in zip(data, parsed, strict=True)
     )
     accuracy_4 = sum(1 for e, r in zip(data, parsed, strict=True) if e.variety == r.language)
     accuracy_3 = sum(
         1 for e, r in zip(data, parsed, strict=True) if _script(e.variety) == _script(r.language)
     )
+    return dict(confusion), accuracy_3 / len(data), accuracy_4 / len(data)
+
+
+def _towns(data: Sequence[Example], gazetteer: Gazetteer, towns_csv: Path | None
+           ) -> tuple[float, int, list[tuple[str, str | None, str]]]:
+    """Town accuracy of a model trained on all the data, as in production; nothing
+    without the spellings file."""
+    from bot.nlu.training import train_model
 
     if towns_csv is not None and towns_csv.exists():
         full = LocalNlu(model=train_model(data), gazetteer=gazetteer)
-        towns, n_towns, misses = town_accuracy(full, towns_csv)
-    else:
-        towns, n_towns, misses = 0.0, 0, []
+        return town_accuracy(full, towns_csv)
+    return 0.0, 0, []
 
+
+def _violence(data: Sequence[Example]) -> dict[str, PRF]:
     violence: dict[str, PRF] = {}
     found = [set(detect_violence(normalize(e.text))) for e in data]
     for label in VIOLENCE_TYPES:
         has = ["y" if label in e.violence else "n" for e in data]
         got = ["y" if label in f else "n" for f in found]
         violence[label] = _prf(has, got, "y")
+    return violence
 
+
+def evaluate_nlu(
+    data_dir: Path = DEFAULT_DATA_DIR,
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    towns_csv: Path | None = DEFAULT_TOWNS_CSV,
+    gazetteer: Gazetteer | None = None,
+    examples: Sequence[Example] | None = None,
+) -> Evaluation:
+    data = list(examples) if examples is not None else load_training_data(data_dir)
+    gazetteer = gazetteer or load_gazetteer()
+    parsed = _cross_validated(data, gazetteer, folds, seed)
+
+    gold: list[str] = [e.intent for e in data]
+    pred: list[str] = [r.intent for r in parsed]
+    raw: list[str] = [r.intent_ranking[0][0] for r in parsed]
+    top = np.array([r.intent_ranking[0][1] for r in parsed])
+    correct = np.array([g == p for g, p in zip(gold, raw, strict=True)])
+    urgent, lexicon_recall = _urgency(data, parsed)
+    variety_confusion, accuracy_3, accuracy_4 = _variety(data, parsed)
+    towns, n_towns, misses = _towns(data, gazetteer, towns_csv)
     errors = [
         (e.text, str(e.variety), g, p) for e, g, p in zip(data, gold, pred, strict=True) if g != p
     ]
     return Evaluation(
         n_examples=len(data),
         folds=folds,
-        intent_per_label=per_label,
+        intent_per_label={label: _prf(gold, pred, label) for label in INTENTS},
         intent_macro=_macro(gold, pred, INTENTS),
         intent_macro_model_only=_macro(gold, raw, INTENTS),
-        intent_per_variety=per_variety,
+        intent_per_variety=_intent_per_variety(data, gold, pred),
         calibration_error=_calibration_error(top, correct),
-        confusion=confusion,
-        urgent=_prf(urgent_gold, urgent_pred, "y"),
+        confusion=_intent_confusion(gold, pred),
+        urgent=urgent,
         urgent_lexicon_recall=lexicon_recall,
-        variety_accuracy_3=accuracy_3 / len(data),
-        variety_accuracy_4=accuracy_4 / len(data),
-        variety_confusion=dict(variety_confusion),
+        variety_accuracy_3=accuracy_3,
+        variety_accuracy_4=accuracy_4,
+        variety_confusion=variety_confusion,
         town_accuracy=towns,
         town_count=n_towns,
         town_misses=misses,
-        violence=violence,
+        violence=_violence(data),
         errors=errors,
     )

@@ -169,3 +169,62 @@ def test_unquoted_yes_as_a_text_id_is_explained() -> None:
     source = MINIMAL.replace("  label_yes:", "  yes:")
     assert any("texts.True: a text id must be a word; put it in quotes" in p
                for p in problems_of(source))
+
+
+def test_a_file_that_is_not_a_mapping_names_the_file() -> None:
+    for source in ("", "- a list\n", "just words\n"):
+        with pytest.raises(FlowError) as info:
+            parse_flow(source, name_hint="intake")
+        assert info.value.problems == ["flow 'intake': must be a YAML mapping"], source
+
+
+def test_without_a_name_the_file_names_the_flow() -> None:
+    source = MINIMAL.replace("name: mini", "name: 5").replace("goto: done", "goto: dne")
+    with pytest.raises(FlowError) as info:
+        parse_flow(source, name_hint="intake")
+    assert info.value.problems == [
+        "flow 'intake' node 'ask_it' routes[0].goto: unknown node 'dne'"]
+
+
+def test_unknown_top_level_field() -> None:
+    assert problems_of(MINIMAL.replace("start: hello", "start: hello\nbegin: hello")) == [
+        "flow 'mini': unknown field 'begin' (expected one of: erase_phrases, interrupts, "
+        "language_words, name, nodes, quick_exit_words, spec_version, start, texts)"]
+
+
+def test_nodes_must_be_a_mapping_that_is_not_empty() -> None:
+    head = MINIMAL[:MINIMAL.index("nodes:")]
+    for nodes in ("nodes: {}\n", "nodes: [hello]\n", ""):
+        assert problems_of(head + nodes) == [
+            "flow 'mini' nodes: must be a non-empty mapping of node id -> node",
+            "flow 'mini' start: unknown node 'hello'"], nodes
+
+
+def test_bad_node_ids_and_bodies() -> None:
+    source = MINIMAL + "  yes:\n    goto: done\n  Shout:\n    goto: done\n  bare: 3\n"
+    assert problems_of(source) == [
+        "flow 'mini' node 'True': a node id must be a word; put it in quotes "
+        "(YAML reads yes/no/on/off as true/false)",
+        "flow 'mini' node 'Shout': node ids are lowercase letters, digits and _",
+        "flow 'mini' node 'bare': must be a mapping"]
+
+
+def test_unknown_node_field_bad_actions_and_goto() -> None:
+    source = MINIMAL.replace("    goto: ask_it", "    goto: [ask_it]\n    next: ask_it").replace(
+        "    actions:\n      - end", "    actions: end")
+    assert problems_of(source) == [
+        "flow 'mini' node 'hello': unknown field 'next' (expected one of: actions, ask, goto, "
+        "on_enter, routes)",
+        "flow 'mini' node 'hello' goto: must be a node id",
+        "flow 'mini' node 'done' actions: must be a list",
+        "flow 'mini' node 'hello': must ask a question, go to another node, or end",
+        "flow 'mini' node 'done': must ask a question, go to another node, or end"]
+
+
+def test_language_words() -> None:
+    flow = parse_flow(MINIMAL + "language_words:\n  fr: [bonjour, salut]\n  ary_latn: salam\n")
+    assert flow.language_words == {"fr": ("bonjour", "salut"), "ary_latn": ("salam",)}
+    assert problems_of(MINIMAL + "language_words: [fr]\n") == [
+        "flow 'mini' language_words: must be a mapping of variety -> words"]
+    assert problems_of(MINIMAL + "language_words:\n  en: [hello]\n") == [
+        "flow 'mini' language_words.en: unknown variety"]
