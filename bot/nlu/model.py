@@ -2,9 +2,10 @@
 
 Trained from `data/intents/*.yml` in a few seconds and cached as one pickle under
 the model directory (`var/nlu/` by default). The file name carries a fingerprint
-of the training files, the model code version and the scikit-learn version, so a
-change to any of them retrains on the next start; a stale or unreadable cache is
-simply rebuilt. Nothing here touches the network.
+of the training files, the word lists and lexicons of `data/lexicon/`, the model
+code version and the scikit-learn version, so a change to any of them retrains on
+the next start; a stale or unreadable cache is simply rebuilt. Nothing here touches
+the network.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Final
 
 from bot.nlu.features import LinearHead, SparseRow, TextFeaturizer
 from bot.nlu.intents import IntentClassifier
+from bot.nlu.lexicon_files import LEXICON_DIR, lexicon_files
 from bot.nlu.rasa_format import data_fingerprint, load_training_data
 from bot.nlu.variety import VarietyClassifier
 
@@ -69,6 +71,7 @@ _MODEL_CODE: Final = (
     "normalize.py",
     "concepts.py",
     "lexicon.py",
+    "lexicon_files.py",
     "features.py",
     "training.py",
 )
@@ -82,10 +85,24 @@ def _code_hash() -> str:
     return digest.hexdigest()[:16]
 
 
-def model_fingerprint(data_dir: Path) -> str:
-    """Training files + model code + scikit-learn version."""
+def _lexicon_hash(lexicon_dir: Path) -> str:
+    """The names and contents of the word lists and pattern lexicons: the concepts
+    are features of the model, and any list edited is taken as a reason to retrain."""
+    digest = hashlib.sha256()
+    for path in lexicon_files(lexicon_dir):
+        digest.update(path.name.encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def model_fingerprint(data_dir: Path, lexicon_dir: Path = LEXICON_DIR) -> str:
+    """Training files + lexicon files + model code + scikit-learn version."""
     return data_fingerprint(
-        data_dir, extra=f"{MODEL_VERSION}|{_code_hash()}|sklearn {version('scikit-learn')}"
+        data_dir,
+        extra=f"{MODEL_VERSION}|{_code_hash()}|lexicon {_lexicon_hash(lexicon_dir)}"
+        f"|sklearn {version('scikit-learn')}",
     )
 
 
