@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Final, TypedDict
 
 import numpy as np
 
@@ -33,6 +33,7 @@ from bot.nlu.pipeline import LocalNlu
 from bot.nlu.places import Gazetteer, load_gazetteer
 from bot.nlu.rasa_format import Example, load_training_data
 from bot.nlu.result import NluResult
+from bot.nlu.training import train_model
 from bot.nlu.urgency import danger_signals
 from bot.nlu.violence import detect_violence
 from bot.types import INTENTS, VARIETIES, VIOLENCE_TYPES
@@ -211,13 +212,44 @@ def _calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 
     return float(error)
 
 
-def _cross_validated(data: Sequence[Example], gazetteer: Gazetteer, folds: int,
-                     seed: int) -> list[NluResult]:
-    """Each example parsed by a model trained on the other folds only (strata: intent x
-    variety, or intent alone for a stratum too small to spread over the folds)."""
-    from sklearn.model_selection import StratifiedKFold
+def evaluate_nlu(
+    data_dir: Path = DEFAULT_DATA_DIR,
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    towns_csv: Path | None = DEFAULT_TOWNS_CSV,
+    gazetteer: Gazetteer | None = None,
+    examples: Sequence[Example] | None = None,
+) -> Evaluation:
+    """Every figure of the report: intents, urgency and variety on `folds`-fold
+    cross-validation, towns on `towns_csv`, violence types on all examples."""
+    data = list(examples) if examples is not None else load_training_data(data_dir)
+    gazetteer = gazetteer or load_gazetteer()
+    parsed = _cross_validated_parses(data, folds, seed, gazetteer)
+    if towns_csv is not None and towns_csv.exists():
+        full = LocalNlu(model=train_model(data), gazetteer=gazetteer)
+        towns, n_towns, misses = town_accuracy(full, towns_csv)
+    else:
+        towns, n_towns, misses = 0.0, 0, []
+    return Evaluation(
+        n_examples=len(data),
+        folds=folds,
+        **_intent_figures(data, parsed),
+        **_urgency_figures(data, parsed),
+        **_variety_figures(data, parsed),
+        town_accuracy=towns,
+        town_count=n_towns,
+        town_misses=misses,
+        violence=_violence_figures(data),
+    )
 
-    from bot.nlu.training import train_model
+
+def _cross_validated_parses(
+    data: Sequence[Example], folds: int, seed: int, gazetteer: Gazetteer
+) -> list[NluResult]:
+    """Each example parsed by a model trained on the other folds (strata: intent x
+    variety, or the intent alone for a stratum smaller than the number of folds)."""
+    from sklearn.model_selection import StratifiedKFold
 
     strata = np.array([f"{e.intent}|{e.variety}" for e in data])
     # A stratum smaller than the number of folds would make StratifiedKFold fail.
@@ -235,26 +267,59 @@ def _cross_validated(data: Sequence[Example], gazetteer: Gazetteer, folds: int,
     return parsed
 
 
-def _intent_per_variety(data: Sequence[Example], gold: Sequence[str],
-                        pred: Sequence[str]) -> dict[str, PRF]:
+class _IntentFigures(TypedDict):
+    intent_per_label: dict[str, PRF]
+    intent_macro: PRF
+    intent_macro_model_only: PRF
+    intent_per_variety: dict[str, PRF]
+    calibration_error: float
+    confusion: list[list[int]]
+    errors: list[tuple[str, str, str, str]]
+
+
+class _UrgencyFigures(TypedDict):
+    urgent: PRF
+    urgent_lexicon_recall: float
+
+
+class _VarietyFigures(TypedDict):
+    variety_accuracy_3: float
+    variety_accuracy_4: float
+    variety_confusion: dict[tuple[str, str], int]
+
+
+def _intent_figures(data: Sequence[Example], parsed: Sequence[NluResult]) -> _IntentFigures:
+    """The intent fields of `Evaluation`: per label, per variety, macro (final intent
+    and model alone), calibration, confusion, errors."""
+    gold: list[str] = [e.intent for e in data]
+    pred: list[str] = [r.intent for r in parsed]
+    raw: list[str] = [r.intent_ranking[0][0] for r in parsed]
     per_variety: dict[str, PRF] = {}
     for variety in VARIETIES:
         rows = [i for i, e in enumerate(data) if e.variety == variety]
         per_variety[variety] = _macro([gold[i] for i in rows], [pred[i] for i in rows], INTENTS)
-    return per_variety
-
-
-def _intent_confusion(gold: Sequence[str], pred: Sequence[str]) -> list[list[int]]:
-    """Rows: the true intent, columns: the predicted one, both in the order of INTENTS."""
     confusion = [[0] * len(INTENTS) for _ in INTENTS]
     index: dict[str, int] = {label: i for i, label in enumerate(INTENTS)}
     for g, p in zip(gold, pred, strict=True):
         confusion[index[g]][index[p]] += 1
-    return confusion
+    top = np.array([r.intent_ranking[0][1] for r in parsed])
+    correct = np.array([g == p for g, p in zip(gold, raw, strict=True)])
+    errors = [
+        (e.text, str(e.variety), g, p) for e, g, p in zip(data, gold, pred, strict=True) if g != p
+    ]
+    return {
+        "intent_per_label": {label: _prf(gold, pred, label) for label in INTENTS},
+        "intent_macro": _macro(gold, pred, INTENTS),
+        "intent_macro_model_only": _macro(gold, raw, INTENTS),
+        "intent_per_variety": per_variety,
+        "calibration_error": _calibration_error(top, correct),
+        "confusion": confusion,
+        "errors": errors,
+    }
 
 
-def _urgency(data: Sequence[Example], parsed: Sequence[NluResult]) -> tuple[PRF, float]:
-    """Urgency as the pipeline decides it, and the recall of the danger lexicon alone."""
+def _urgency_figures(data: Sequence[Example], parsed: Sequence[NluResult]) -> _UrgencyFigures:
+    """Urgent precision and recall, and the recall of the danger lexicon alone."""
     urgent_gold = ["y" if e.urgent else "n" for e in data]
     urgent_pred = ["y" if r.urgent else "n" for r in parsed]
     lexicon = [bool(danger_signals(normalize(e.text))) for e in data]
@@ -264,36 +329,31 @@ def _urgency(data: Sequence[Example], parsed: Sequence[NluResult]) -> tuple[PRF,
         if n_urgent
         else 0.0
     )
-    return _prf(urgent_gold, urgent_pred, "y"), lexicon_recall
+    return {
+        "urgent": _prf(urgent_gold, urgent_pred, "y"),
+        "urgent_lexicon_recall": lexicon_recall,
+    }
 
 
-def _variety(data: Sequence[Example], parsed: Sequence[NluResult]
-             ) -> tuple[dict[tuple[str, str], int], float, float]:
-    """The variety confusion (true, detected), and the accuracy on the three scripts and
-    on the four varieties."""
-    confusion: Counter[tuple[str, str]] = Counter(
+def _variety_figures(data: Sequence[Example], parsed: Sequence[NluResult]) -> _VarietyFigures:
+    """Variety accuracy on the three scripts and on the four varieties, and the
+    confusion counts."""
+    variety_confusion: Counter[tuple[str, str]] = Counter(
         (e.variety, r.language) for e, r in zip(data, parsed, strict=True)
     )
     accuracy_4 = sum(1 for e, r in zip(data, parsed, strict=True) if e.variety == r.language)
     accuracy_3 = sum(
         1 for e, r in zip(data, parsed, strict=True) if _script(e.variety) == _script(r.language)
     )
-    return dict(confusion), accuracy_3 / len(data), accuracy_4 / len(data)
+    return {
+        "variety_accuracy_3": accuracy_3 / len(data),
+        "variety_accuracy_4": accuracy_4 / len(data),
+        "variety_confusion": dict(variety_confusion),
+    }
 
 
-def _towns(data: Sequence[Example], gazetteer: Gazetteer, towns_csv: Path | None
-           ) -> tuple[float, int, list[tuple[str, str | None, str]]]:
-    """Town accuracy of a model trained on all the data, as in production; nothing
-    without the spellings file."""
-    from bot.nlu.training import train_model
-
-    if towns_csv is not None and towns_csv.exists():
-        full = LocalNlu(model=train_model(data), gazetteer=gazetteer)
-        return town_accuracy(full, towns_csv)
-    return 0.0, 0, []
-
-
-def _violence(data: Sequence[Example]) -> dict[str, PRF]:
+def _violence_figures(data: Sequence[Example]) -> dict[str, PRF]:
+    """Precision and recall of the violence lexicon per type, on all examples."""
     violence: dict[str, PRF] = {}
     found = [set(detect_violence(normalize(e.text))) for e in data]
     for label in VIOLENCE_TYPES:
@@ -301,49 +361,3 @@ def _violence(data: Sequence[Example]) -> dict[str, PRF]:
         got = ["y" if label in f else "n" for f in found]
         violence[label] = _prf(has, got, "y")
     return violence
-
-
-def evaluate_nlu(
-    data_dir: Path = DEFAULT_DATA_DIR,
-    *,
-    folds: int = 5,
-    seed: int = 0,
-    towns_csv: Path | None = DEFAULT_TOWNS_CSV,
-    gazetteer: Gazetteer | None = None,
-    examples: Sequence[Example] | None = None,
-) -> Evaluation:
-    data = list(examples) if examples is not None else load_training_data(data_dir)
-    gazetteer = gazetteer or load_gazetteer()
-    parsed = _cross_validated(data, gazetteer, folds, seed)
-
-    gold: list[str] = [e.intent for e in data]
-    pred: list[str] = [r.intent for r in parsed]
-    raw: list[str] = [r.intent_ranking[0][0] for r in parsed]
-    top = np.array([r.intent_ranking[0][1] for r in parsed])
-    correct = np.array([g == p for g, p in zip(gold, raw, strict=True)])
-    urgent, lexicon_recall = _urgency(data, parsed)
-    variety_confusion, accuracy_3, accuracy_4 = _variety(data, parsed)
-    towns, n_towns, misses = _towns(data, gazetteer, towns_csv)
-    errors = [
-        (e.text, str(e.variety), g, p) for e, g, p in zip(data, gold, pred, strict=True) if g != p
-    ]
-    return Evaluation(
-        n_examples=len(data),
-        folds=folds,
-        intent_per_label={label: _prf(gold, pred, label) for label in INTENTS},
-        intent_macro=_macro(gold, pred, INTENTS),
-        intent_macro_model_only=_macro(gold, raw, INTENTS),
-        intent_per_variety=_intent_per_variety(data, gold, pred),
-        calibration_error=_calibration_error(top, correct),
-        confusion=_intent_confusion(gold, pred),
-        urgent=urgent,
-        urgent_lexicon_recall=lexicon_recall,
-        variety_accuracy_3=accuracy_3,
-        variety_accuracy_4=accuracy_4,
-        variety_confusion=variety_confusion,
-        town_accuracy=towns,
-        town_count=n_towns,
-        town_misses=misses,
-        violence=_violence(data),
-        errors=errors,
-    )

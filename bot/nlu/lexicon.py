@@ -9,9 +9,10 @@ that can match: that halves the time per message.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Final
 
-__all__ = ["ScriptRegex", "has_arabic", "has_latin", "scripts"]
+__all__ = ["ScriptRegex", "arabic_words_pattern", "has_arabic", "has_latin", "scripts"]
 
 _ARABIC: Final = re.compile(r"[\u0600-\u06ff]")
 _LATIN: Final = re.compile(r"[a-z0-9]")
@@ -24,6 +25,22 @@ def scripts(text: str) -> tuple[bool, bool]:
     if text.isascii():
         return True, False
     return _LATIN.search(text) is not None, _ARABIC.search(text) is not None
+
+
+def arabic_words_pattern(words: Iterable[str]) -> str:
+    """A regular expression for Arabic-script `words`, each at a word start after an
+    optional glued و ف ب ل ك and article; a trailing * lets pronoun suffixes follow
+    ("محامي*" matches "محاميتي", "للمحامي")."""
+    alternatives = []
+    for word in words:
+        word = word.strip()
+        if not word:
+            continue
+        if word.endswith("*"):
+            alternatives.append(re.escape(word[:-1]) + r"\w*")
+        else:
+            alternatives.append(re.escape(word) + r"\b")
+    return r"(?:^| )(?:[وفبلك]|ال|وال|فال|بال|لل)?(?:" + "|".join(alternatives) + ")"
 
 
 def has_arabic(text: str) -> bool:

@@ -1,10 +1,11 @@
-"""The trained NLU model: shared features + intent, urgency and variety classifiers.
+"""Loading the NLU model (`bot/nlu/trained_model.py`), trained if need be.
 
 Trained from `data/intents/*.yml` in a few seconds and cached as one pickle under
 the model directory (`var/nlu/` by default). The file name carries a fingerprint
-of the training files, the model code version and the scikit-learn version, so a
-change to any of them retrains on the next start; a stale or unreadable cache is
-simply rebuilt. Nothing here touches the network.
+of the training files, the word lists and lexicons of `data/lexicon/`, the model
+code version and the scikit-learn version, so a change to any of them retrains on
+the next start; a stale or unreadable cache is simply rebuilt. Nothing here touches
+the network.
 """
 
 from __future__ import annotations
@@ -16,15 +17,14 @@ import pickle
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import Final
 
-from bot.nlu.features import LinearHead, SparseRow, TextFeaturizer
-from bot.nlu.intents import IntentClassifier
+from bot.nlu import training  # scikit-learn is only imported when a model is trained
+from bot.nlu.lexicon_files import LEXICON_DIR, lexicon_files
 from bot.nlu.rasa_format import data_fingerprint, load_training_data
-from bot.nlu.variety import VarietyClassifier
+from bot.nlu.trained_model import NluModel
 
 __all__ = [
     "DEFAULT_DATA_DIR",
@@ -47,30 +47,16 @@ DEFAULT_MODEL_DIR: Final = Path("var/nlu")
 _PREFIX: Final = "model-"
 
 
-@dataclass
-class NluModel:
-    featurizer: TextFeaturizer
-    intents: IntentClassifier
-    urgency: LinearHead  # classes: False, True
-    variety: VarietyClassifier
-    fingerprint: str
-    n_examples: int
-
-    def features(self, norm: str) -> SparseRow:
-        return self.featurizer.row(norm)
-
-    def urgent_probability(self, row: SparseRow) -> float:
-        return self.urgency.probability(row, "True")
-
-
 # The code that decides what a trained model contains: a change to any of these
 # files retrains the cached model, as a change to the data does.
 _MODEL_CODE: Final = (
     "normalize.py",
     "concepts.py",
     "lexicon.py",
+    "lexicon_files.py",
     "features.py",
     "training.py",
+    "trained_model.py",
 )
 
 
@@ -82,10 +68,24 @@ def _code_hash() -> str:
     return digest.hexdigest()[:16]
 
 
-def model_fingerprint(data_dir: Path) -> str:
-    """Training files + model code + scikit-learn version."""
+def _lexicon_hash(lexicon_dir: Path) -> str:
+    """The names and contents of the word lists and pattern lexicons: the concepts
+    are features of the model, and any list edited is taken as a reason to retrain."""
+    digest = hashlib.sha256()
+    for path in lexicon_files(lexicon_dir):
+        digest.update(path.name.encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def model_fingerprint(data_dir: Path, lexicon_dir: Path = LEXICON_DIR) -> str:
+    """Training files + lexicon files + model code + scikit-learn version."""
     return data_fingerprint(
-        data_dir, extra=f"{MODEL_VERSION}|{_code_hash()}|sklearn {version('scikit-learn')}"
+        data_dir,
+        extra=f"{MODEL_VERSION}|{_code_hash()}|lexicon {_lexicon_hash(lexicon_dir)}"
+        f"|sklearn {version('scikit-learn')}",
     )
 
 
@@ -112,11 +112,9 @@ def load_or_train(
         model = None if retrain else _read(path, fingerprint)
         if model is not None:
             return model
-        from bot.nlu.training import train_model  # scikit-learn only when training
-
         started = time.perf_counter()
         examples = load_training_data(data_dir)
-        model = train_model(examples, fingerprint)
+        model = training.train_model(examples, fingerprint)
         logger.info(
             "nlu model trained on %d examples in %.1f s",
             len(examples),

@@ -42,6 +42,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.nlu.common_words import COMMON_WORDS, LOCATIVE_NOUNS, LOCATIVE_PREFIXES, NAME_PARTS
+from bot.nlu.lexicon_files import word_groups, word_set
 from bot.nlu.normalize import normalize
 from bot.nlu.result import Place, PlaceMatch
 
@@ -89,24 +90,9 @@ _ARABIC_GLUED: Final[tuple[tuple[str, bool], ...]] = (
     ("ل", False),
     ("و", False),
 )
-# Spellings of recurring name parts (all in normalize() form).
+# Spellings of recurring name parts ("bni beni bani", "souk souq sou9").
 _PART_SPELLINGS: Final[tuple[frozenset[str], ...]] = tuple(
-    frozenset(group.split())
-    for group in (
-        "bni beni bani",
-        "oulad ouled awlad wlad",
-        "ait ayt",
-        "ain 3in ayn",
-        "souk souq sou9",
-        "ksar qsar",
-        "moulay my mly",
-        "sidi si",
-        "had lhad",
-        "jemaa jmaa jamaa",
-        "khemis khmis",
-        "tnine tnin",
-        "dar",
-    )
+    frozenset(group) for group in word_groups("town_name_part_spellings.txt")
 )
 _PART_ALTERNATIVES: Final[dict[str, frozenset[str]]] = {
     word: group for group in _PART_SPELLINGS for word in group
@@ -376,7 +362,9 @@ class Gazetteer:
     def lookup_match(self, name: str) -> PlaceMatch | None:
         words = normalize(name).split()
         # Drop leading filler: "ana f", "je suis à", "ana sakna f", "انا ساكنة في".
-        while len(words) > 1 and (words[0] in LOCATIVE_PREFIXES or words[0] in _ANSWER_FILLER):
+        while len(words) > 1 and (
+            words[0] in LOCATIVE_PREFIXES or words[0] in _TOWN_ANSWER_OPENERS
+        ):
             words = words[1:]
         if not words:
             return None
@@ -512,12 +500,7 @@ class Gazetteer:
 
 
 # Words that may open an answer to "which town?" besides locative words.
-_ANSWER_FILLER_TEXT: Final = """
-    ana ani rani hna 7na moi je suis j habite nous sommes ville la city town mdinti
-    madinati lmdina mdina de commune province mn men
-    انا راني حنا مدينتي المدينه مدينه ساكنه ساكن كنسكن نسكن اسكن اعيش
-"""
-_ANSWER_FILLER: Final[frozenset[str]] = frozenset(normalize(w) for w in _ANSWER_FILLER_TEXT.split())
+_TOWN_ANSWER_OPENERS: Final[frozenset[str]] = word_set("town_answer_openers.txt")
 
 
 def _is_word_in(word: str, vocabulary: frozenset[str]) -> bool:

@@ -22,9 +22,9 @@ import numpy as np
 
 from bot.nlu.features import LinearHead, TextFeaturizer
 from bot.nlu.intents import IntentClassifier
-from bot.nlu.model import NluModel
 from bot.nlu.normalize import normalize
 from bot.nlu.rasa_format import Example
+from bot.nlu.trained_model import NluModel
 from bot.nlu.variety import VarietyClassifier
 from bot.types import Variety
 

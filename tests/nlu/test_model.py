@@ -114,3 +114,23 @@ def test_copy_of_data_has_the_same_fingerprint(tmp_path: Path) -> None:
     copy = tmp_path / "intents"
     shutil.copytree(DEFAULT_DATA_DIR, copy)
     assert model_module.model_fingerprint(copy) == model_module.model_fingerprint(DEFAULT_DATA_DIR)
+
+
+def test_imports_go_one_way_from_the_cache_to_training_to_the_model_class() -> None:
+    import ast
+
+    def imported(module: str) -> set[str]:
+        source = Path(model_module.__file__).with_name(f"{module}.py")
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        names: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+            elif isinstance(node, ast.Import):
+                names |= {a.name for a in node.names}
+        return names
+
+    assert "bot.nlu.training" in imported("model")
+    assert "bot.nlu.model" not in imported("training")
+    assert "bot.nlu.model" not in imported("trained_model")
+    assert "bot.nlu.training" not in imported("trained_model")
