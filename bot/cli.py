@@ -393,7 +393,36 @@ def cmd_nlu(settings: Settings, args: argparse.Namespace) -> int:
     elif args.nlu_command == "export-rasa":
         for path in commands.export_rasa(args.directory, data_dir):
             print(path)
+    elif args.nlu_command == "intakes":
+        return asyncio.run(_nlu_intakes(settings, args.intakes, args.quick_exit))
     return 0
+
+
+async def _nlu_intakes(settings: Settings, intakes_file: Path | None,
+                       quick_exit_file: Path | None) -> int:
+    """Whole intakes and quick exits through the conversation (a dry run); 1 when a
+    goal is missed."""
+    from bot.conversation import intake_evaluation as check
+    from bot.conversation.understanding import Understanding
+    from bot.flows.registry import FlowRegistry
+    from bot.nlu.pipeline import LocalNlu
+    from bot.nlu.places import load_gazetteer
+    from bot.nlu.variety import choose_reply_variety
+
+    places = load_gazetteer(settings.data_dir / "geo")
+    nlu = LocalNlu(settings.nlu_model_dir, data_dir=settings.effective_intents_dir,
+                   gazetteer=places)
+    flow = FlowRegistry.from_directory(settings.flows_dir).get(settings.default_flow)
+    understanding = Understanding(nlu, places, choose_reply_variety)
+    intakes = await check.evaluate_intakes(
+        flow, understanding, check.load_intakes(intakes_file or check.DEFAULT_INTAKES))
+    exits = await check.evaluate_quick_exit(
+        flow, understanding, check.load_quick_exit(quick_exit_file or check.DEFAULT_QUICK_EXIT))
+    print(check.report(intakes, exits), end="")
+    met = (intakes.recall >= check.TARGETS["urgent recall"]
+           and intakes.false_share <= check.TARGETS["false urgent share (at most)"]
+           and exits.recall >= check.TARGETS["quick-exit recall"] and not exits.false)
+    return 0 if met else 1
 
 
 async def _nlu_parse(settings: Settings) -> int:
@@ -423,6 +452,11 @@ def _add_nlu_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
                           help="also list this many misread examples")
     export = nlu_sub.add_parser("export-rasa", help="write a Rasa project from data/intents/")
     export.add_argument("directory", type=Path)
+    intakes = nlu_sub.add_parser(
+        "intakes", help="urgent and quick-exit figures on whole conversations "
+        "(data/evaluation/intakes.yml and quick_exit.yml)")
+    intakes.add_argument("--intakes", type=Path, help="another intakes file")
+    intakes.add_argument("--quick-exit", type=Path, help="another quick-exit file")
     nlu.set_defaults(func=cmd_nlu)
 
 

@@ -32,16 +32,29 @@ class VarietyChooser(Protocol):
     def __call__(self, current: Variety | None, result: NluResult, text: str) -> Variety: ...
 
 
-def place_slot(place: Place) -> dict[str, Any]:
-    """A town as the flow's `city` slot holds it."""
-    return {"id": place.id, "name_fr": place.name_fr, "name_ar": place.name_ar,
-            "province_id": place.province_id, "region_id": place.region_id,
-            "lat": place.lat, "lon": place.lon}
+def place_slot(place: Place, *, guessed: bool = False) -> dict[str, Any]:
+    """A town as the flow's `city` slot holds it. `guessed`: read back to her before it
+    is used (a misspelling, a place that is not a commune, a quick-exit word)."""
+    slot: dict[str, Any] = {
+        "id": place.id, "name_fr": place.name_fr, "name_ar": place.name_ar,
+        "province_id": place.province_id, "region_id": place.region_id,
+        "province_fr": place.province_fr, "province_ar": place.province_ar,
+        "lat": place.lat, "lon": place.lon}
+    if guessed:
+        slot["guessed"] = True
+    return slot
 
 
 def wants_to_leave(result: NluResult) -> bool:
     """The NLU is confident enough that she wants to stop."""
     return result.intent == "quick_exit" and result.confidence >= QUICK_EXIT_CONFIDENCE
+
+
+def names_a_town(result: NluResult) -> bool:
+    """Her whole message is a known town's name, and nothing else: no quick exit, no
+    danger, no need (the NLU has already decided so: `LocalNlu._town_answer`)."""
+    return (result.place is not None and result.place.whole and not result.urgent
+            and result.intent == "out_of_scope")
 
 
 def in_danger(result: NluResult) -> bool:
@@ -76,10 +89,11 @@ class Understanding:
                      variety: Variety) -> engine.Input:
         """Her message as the flow engine sees it."""
         place: Place | None = None
+        guessed = False
         if inbound.location is not None:
             place = self._places.nearest(*inbound.location)
         if place is None and result.place is not None:
-            place = result.place.place
+            place, guessed = result.place.place, result.place.guessed
         needs = tuple(intent for intent, score in result.intent_ranking
                       if intent in NEEDS and score >= NEED_CONFIDENCE)
         if result.intent in NEEDS and result.intent not in needs:
@@ -89,5 +103,6 @@ class Understanding:
             intent=result.intent, intent_confidence=result.confidence,
             urgent=in_danger(result), quick_exit=wants_to_leave(result),
             needs=needs, violence=result.violence,
-            place=place_slot(place) if place is not None else None,
+            place=place_slot(place, guessed=guessed) if place is not None else None,
+            names_a_town=names_a_town(result) and inbound.location is None,
         )

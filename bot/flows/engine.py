@@ -28,6 +28,11 @@ from bot.flows.schema import RESUME, Ask, Choice, Condition, Flow, Node, Route
 from bot.types import DEFAULT_VARIETY, VARIETIES, Variety
 
 MAX_STEPS = 64
+# What she tells of her situation where a choice was expected, kept for the counselor.
+DISCLOSURES = "disclosures"
+MAX_DISCLOSURES = 5
+MAX_DISCLOSURE_CHARS = 1000
+_DISCLOSURE_WORDS = 4  # a sentence, not an answer ("oui bien sûr", "2 et 3")
 
 
 class FlowRuntimeError(Exception):
@@ -51,6 +56,16 @@ class Input:
     needs: tuple[str, ...] = ()  # needs named in the message (NLU)
     violence: tuple[str, ...] = ()
     place: Mapping[str, Any] | None = None  # town found in the message, as a slot value
+    names_a_town: bool = False  # her whole message is a known town's name ("Safi")
+
+
+def is_disclosure(inp: Input) -> bool:
+    """She tells something of her situation (violence named, a need, danger), in a
+    sentence rather than an answer."""
+    words = len(inp.text.split())
+    if inp.violence:
+        return words >= 2  # "rajli kaydrbni", "راجلي كيضربني"
+    return (inp.urgent or bool(inp.needs)) and words >= _DISCLOSURE_WORDS
 
 
 # --- events ------------------------------------------------------------------------
@@ -220,7 +235,9 @@ class _Run:
         # not when she asks for erasure ("supprimez mes données" is no reason to drop
         # the request) nor when she picks a choice of the question asked ("Oui, tout
         # effacer").
-        self.quick = is_quick_exit(flow, inp.text) or (
+        # A town that is also a quick-exit word ("Safi" at the town question) is the
+        # town: the NLU says so (`names_a_town`), and reads it back to her.
+        self.quick = (is_quick_exit(flow, inp.text) and not inp.names_a_town) or (
             inp.quick_exit and not self.erase and not self._picks_a_choice())
 
     @property
@@ -249,6 +266,11 @@ class _Run:
             return False
         if cond.erase_request is not None and self.erase != cond.erase_request:
             return False
+        if cond.place_guessed is not None:
+            place = self.inp.place
+            guessed = isinstance(place, Mapping) and bool(place.get("guessed"))
+            if guessed != cond.place_guessed:
+                return False
         if cond.attempts_at_least is not None:
             if node_id is None or self.session.attempts.get(node_id, 0) < cond.attempts_at_least:
                 return False
@@ -256,7 +278,7 @@ class _Run:
 
     def _picks_a_choice(self) -> bool:
         """Her answer is one of the current question's choices, by button, number,
-        label or synonym (not by keyword or intent)."""
+        label or synonym, whole (not by keyword, intent or its first words)."""
         node = self.flow.nodes.get(self.session.node or "")
         if node is None or node.ask is None or not node.ask.choices:
             return False
@@ -265,9 +287,9 @@ class _Run:
         folded = fold(self.inp.text)
         if numbers_in_answer(folded) is not None:
             return True
-        return any(any_equal(folded, self._words_of(c)) or any(
-            starts_with_words(folded, word) for word in self._words_of(c))
-            for c in node.ask.choices)
+        # Only the whole answer counts: "لا تراسلني" ("do not write to me") opens with
+        # "no" and is a quick exit all the same.
+        return any(any_equal(folded, self._words_of(c)) for c in node.ask.choices)
 
     def keep_answer_before_interrupt(self) -> None:
         """She answered a question in her own words and the answer also raised an
@@ -293,15 +315,18 @@ class _Run:
         template = self.flow.text(text_id, self.variety)
         values: dict[str, str] = {name: "{" + name + "}" for name in HOST_PLACEHOLDERS}
         values["city"] = self._city_label()
+        values["province"] = self._city_label(province=True)
         values["needs"] = self._needs_label()
         return template.format_map(values)
 
-    def _city_label(self) -> str:
+    def _city_label(self, *, province: bool = False) -> str:
+        """Her town's name (or its province's) in the script of her variety."""
         city = self.session.slots.get("city")
         if not isinstance(city, Mapping):
             return ""
         arabic = self.variety in ("ary", "ar")
-        return str(city.get("name_ar") if arabic and city.get("name_ar") else city.get("name_fr", ""))
+        french, arab = ("province_fr", "province_ar") if province else ("name_fr", "name_ar")
+        return str(city.get(arab) if arabic and city.get(arab) else city.get(french, ""))
 
     def _needs_label(self) -> str:
         needs = self.session.slots.get("needs") or []
@@ -392,9 +417,28 @@ class _Run:
     def ask_again(self, node_id: str, *, with_apology: bool) -> None:
         node = self.flow.nodes[node_id]
         if with_apology:
-            self.events.append(Reply(text_id="not_understood", text=self.render("not_understood")))
+            text_id = self._why_asked_again()
+            self.events.append(Reply(text_id=text_id, text=self.render(text_id)))
         self.session.node = node_id
         self.events.append(self.reply_for_ask(node))
+
+    def _why_asked_again(self) -> str:
+        """What she hears before a question comes again, as a person would answer:
+        what she told is kept and thanked for ("my husband beats me" at the consent
+        question), a greeting or an emoji is greeted, anything else gets the choices
+        again and the offer of a person (`not_understood`)."""
+        inp, texts = self.inp, self.flow.texts
+        if is_disclosure(inp):
+            kept = list(self.session.slots.get(DISCLOSURES) or [])
+            if len(kept) < MAX_DISCLOSURES:
+                kept.append(inp.text.strip()[:MAX_DISCLOSURE_CHARS])
+                self.session.slots[DISCLOSURES] = kept
+            if "disclosure_kept" in texts:
+                return "disclosure_kept"
+        elif (inp.intent == "greet" or not any(c.isalnum() for c in inp.text)) \
+                and "still_here" in texts:
+            return "still_here"
+        return "not_understood"
 
     # answers ----------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ from bot.types import INTENTS, VARIETIES, Variety
 
 # Placeholders a text may use: slots the engine fills, and `reference`, which the host
 # fills once the case exists.
-SLOT_PLACEHOLDERS = frozenset({"city", "needs"})
+SLOT_PLACEHOLDERS = frozenset({"city", "province", "needs"})
 HOST_PLACEHOLDERS = frozenset({"reference"})
 # Texts Amane itself sends, outside any node: every flow it runs must have them.
 REQUIRED_TEXTS: dict[str, str] = {
@@ -44,6 +44,13 @@ REQUIRED_TEXTS: dict[str, str] = {
     "received": "sent when she sends a voice note, a photo or a location",
     "help": "sent when she asks for HELP",
     "private_only": "sent to a group chat that adds the bot",
+}
+# Texts Amane sends when a flow has them, and `not_understood` in their place when it
+# has not (a flow written before they existed still runs).
+OPTIONAL_TEXTS: dict[str, str] = {
+    "disclosure_kept": "sent when she tells what happened where a choice was expected: "
+                       "kept for the counselor, then the question again",
+    "still_here": "sent when she greets or sends only an emoji mid-conversation",
 }
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -105,6 +112,8 @@ def _condition(check: _Checker, node: str | None, path: str, data: Any) -> Condi
             quick_exit=None if data.get("quick_exit") is None else bool(data["quick_exit"]),
             erase_request=(None if data.get("erase_request") is None
                            else bool(data["erase_request"])),
+            place_guessed=(None if data.get("place_guessed") is None
+                           else bool(data["place_guessed"])),
             attempts_at_least=None if attempts is None else int(attempts),
             otherwise=bool(data.get("otherwise", False)),
         )

@@ -34,6 +34,7 @@ class Condition:
     urgent: bool | None = None  # the message is urgent
     quick_exit: bool | None = None  # the message is a quick-exit word / intent
     erase_request: bool | None = None  # she asks that her data be deleted
+    place_guessed: bool | None = None  # the town in her message is a guess: read it back
     attempts_at_least: int | None = None  # she has answered this node at least N times
     otherwise: bool = False  # always true (last route)
 

@@ -98,7 +98,9 @@ class IntakeFacts:
         safe_contact = {k: str(slots[s]) for k, s in (("how", "contact_how"),
                                                       ("when", "contact_when"))
                         if slots.get(s)}
-        summary = slots.get("story")
+        told = [str(t) for t in slots.get("disclosures") or []]
+        story = slots.get("story")
+        summary = "\n".join([*told, str(story)] if story else told) or None
         return cls(
             needs=tuple(n for n in dict.fromkeys(needs) if n in NEEDS),
             violence=tuple(v for v in dict.fromkeys(slots.get("violence") or [])

@@ -18,29 +18,62 @@ from typing import Final, cast
 import numpy as np
 
 from bot.nlu.features import LinearHead, SparseRow
-from bot.nlu.lexicon_files import word_set
+from bot.nlu.lexicon import scripts
+from bot.nlu.lexicon_files import required_patterns, word_set
 from bot.types import Intent
 
 __all__ = [
     "FALLBACK_THRESHOLD",
     "GREETINGS",
+    "MODEL_EXIT_MAX_WORDS",
     "GREETING_WORDS",
     "QUICK_EXIT_WORDS",
     "IntentClassifier",
     "decide_intent",
     "is_greeting",
     "is_quick_exit",
+    "is_quick_exit_word_in",
+    "is_not_an_exit",
+    "says_quick_exit",
 ]
 
 FALLBACK_THRESHOLD: Final = 0.35
 
 QUICK_EXIT_WORDS: Final[frozenset[str]] = word_set("quick_exit_words.txt")
+_EXIT_PHRASES: Final = required_patterns(
+    "quick_exit_phrases.yml", ("stop_writing", "wipe_now", "arriving", "not_an_exit"),
+    only=True)
+# The model alone makes a quick exit of a short message only ("il arrive stop", "ja
+# rajli safi"); a longer one that speaks of stopping or erasing tells a story ("j'ai
+# arrêté de travailler à cause de lui", "il a effacé mes photos").
+MODEL_EXIT_MAX_WORDS: Final = 5
 
 GREETINGS: Final[frozenset[str]] = word_set("greetings.txt")
 """Greeting words: a greeting needs one of them."""
 GREETING_WORDS: Final[frozenset[str]] = GREETINGS | word_set("greeting_companions.txt")
 """The words a greeting may be made of: greetings and the words that come with them
 ("3alaykom", "madame", "khti")."""
+
+
+def is_quick_exit_word_in(norm: str) -> bool:
+    """Some word of `normalize()`d text is a quick-exit word."""
+    return any(w in QUICK_EXIT_WORDS for w in norm.split())
+
+
+def says_quick_exit(norm: str) -> bool:
+    """True if `normalize()`d text asks Amane to stop writing or to wipe the
+    conversation, in words ("arrete de m ecrire", "ma tktbch lia", "لا تراسلني",
+    "mse7 kolchi"), and is no blessing ("baraka llahou fik")."""
+    present = scripts(norm)
+    return not is_not_an_exit(norm) and any(
+        _EXIT_PHRASES[name].search_in(norm, present)
+        for name in ("stop_writing", "wipe_now", "arriving"))
+
+
+def is_not_an_exit(norm: str) -> bool:
+    """A blessing or talk of stopping him ("baraka llahou fik", "je veux qu'il arrête
+    de me frapper"): never a quick exit, whatever the model thinks."""
+    return _EXIT_PHRASES["not_an_exit"].search_in(norm, scripts(norm))
 
 
 def is_greeting(norm: str) -> bool:

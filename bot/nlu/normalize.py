@@ -170,3 +170,9 @@ def script_counts(text: str) -> tuple[int, int, int]:
     arabic = sum(1 for ch in _ARABIC_BLOCK.findall(text) if ch.isalpha())
     latin = len(_LATIN_LETTERS.findall(text))
     return arabic, latin, letters - arabic - latin
+
+
+# How Arabizi digits are written in the French spellings of names: 3 ع, 2 ء and 8 ه
+# are mostly vowels or nothing there, 7 ح is h, 9 ق is k or q, 5 خ is kh.
+ARABIZI_AS_LETTERS = str.maketrans({"3": "a", "2": "a", "7": "h", "9": "k", "5": "kh",
+                                     "8": "h"})

@@ -34,7 +34,7 @@ import logging
 import math
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
@@ -43,7 +43,8 @@ from rapidfuzz import fuzz, process
 
 from bot.nlu.common_words import COMMON_WORDS, LOCATIVE_NOUNS, LOCATIVE_PREFIXES, NAME_PARTS
 from bot.nlu.lexicon_files import word_groups, word_set
-from bot.nlu.normalize import normalize
+from bot.nlu.normalize import ARABIZI_AS_LETTERS, normalize
+from bot.nlu.provinces import ProvinceNames, read_provinces
 from bot.nlu.result import Place, PlaceMatch
 
 __all__ = [
@@ -71,8 +72,13 @@ _CONF_ALIAS_SEEN_ONCE: Final = 0.6
 _CONF_FUZZY: Final = 0.8  # multiplier applied to score/100
 _CONF_SKELETON: Final = 0.55
 _PREFIX_BONUS: Final = 0.05
+# A match less sure than this (a misspelling, a rare alias, a derived alternate
+# spelling) is read back to her before any routing.
+GUESSED_BELOW: Final = 0.8
+# A name shared by two communes is read back unless the other is this much smaller.
+_HOMONYM_SIZE_SHARE: Final = 0.2
 
-_MAX_NAME_WORDS: Final = 5
+_MAX_NAME_WORDS: Final = 7
 _LATIN_ARTICLES: Final[frozenset[str]] = frozenset(
     {"el", "al", "ad", "ed", "es", "er", "ez", "et", "en", "an", "as", "at", "l", "la", "le"}
 )
@@ -163,52 +169,39 @@ class Gazetteer:
         places: Iterable[Place],
         alt_names: Iterable[tuple[str, ...]] = (),
         aliases: Iterable[tuple[str, str, int]] = (),
+        provinces: Iterable[tuple[Place, tuple[str, ...]]] = (),
     ) -> None:
         """`alt_names[i]` are the alternate spellings of `places[i]`; `aliases` are
-        (alias, place id, number of sources that list it)."""
-        self._places: tuple[Place, ...] = tuple(places)
+        (alias, place id, number of sources that list it); `provinces`, each with its
+        other names, are found only by `province` (and `by_id`)."""
+        provinces = list(provinces)
+        self._provinces = ProvinceNames(provinces)
+        communes = tuple(places)
+        self._communes = len(communes)  # indexed by name; the provinces after them are not
+        self._places: tuple[Place, ...] = (*communes, *(p for p, _ in provinces))
         self._by_id: dict[str, int] = {p.id: i for i, p in enumerate(self._places)}
         self._index: dict[str, list[_Entry]] = {}
         self._alt_names: dict[int, tuple[str, ...]] = dict(enumerate(alt_names))
-        self._lat = np.radians(np.array([p.lat for p in self._places], dtype=np.float64))
-        self._lon = np.radians(np.array([p.lon for p in self._places], dtype=np.float64))
+        self._lat = np.radians(np.array([p.lat for p in communes], dtype=np.float64))
+        self._lon = np.radians(np.array([p.lon for p in communes], dtype=np.float64))
         self._pending_aliases = list(aliases)
         self._build()
 
     # -- building --------------------------------------------------------------------
 
     @classmethod
-    def from_csv(cls, cities_csv: Path, aliases_csv: Path | None = None) -> Gazetteer:
-        places: list[Place] = []
-        alt_names: list[tuple[str, ...]] = []
-        with cities_csv.open(encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh):
-                try:
-                    place = Place(
-                        id=row["id"],
-                        name_fr=row["name_fr"],
-                        name_ar=row["name_ar"],
-                        province_id=row["province_id"],
-                        region_id=row["region_id"],
-                        lat=float(row["lat"]),
-                        lon=float(row["lon"]),
-                        population=int(row["population"] or 0),
-                        kind=row["kind"],
-                    )
-                except (KeyError, ValueError) as exc:
-                    raise ValueError(f"{cities_csv}: row {row.get('id')!r}: {exc}") from exc
-                places.append(place)
-                alt_names.append(tuple(a for a in (row.get("alt_names") or "").split("|") if a))
-        aliases: list[tuple[str, str, int]] = []
-        if aliases_csv is not None and aliases_csv.exists():
-            with aliases_csv.open(encoding="utf-8", newline="") as fh:
-                for row in csv.DictReader(fh):
-                    aliases.append((row["alias"], row["city_id"], int(row["n_files_seen"] or 1)))
-        return cls(places, alt_names, aliases)
+    def from_csv(cls, cities_csv: Path, aliases_csv: Path | None = None,
+                 provinces_csv: Path | None = None) -> Gazetteer:
+        """The communes of `cities_csv`; with `provinces_csv`, each place knows its
+        province's name, and the provinces themselves are places (at their point),
+        so that she can name her province when her town is not found."""
+        provinces = read_provinces(provinces_csv) if provinces_csv is not None else {}
+        places, alt_names = _read_cities(cities_csv, provinces)
+        return cls(places, alt_names, _read_aliases(aliases_csv), provinces=provinces.values())
 
     def _build(self) -> None:
         self._own_names = [(normalize(p.name_fr), normalize(p.name_ar)) for p in self._places]
-        for i, place in enumerate(self._places):
+        for i, place in enumerate(self._places[:self._communes]):
             for raw, conf in (
                 (place.name_fr, _CONF_NAME),
                 (place.name_ar, _CONF_NAME),
@@ -264,6 +257,10 @@ class Gazetteer:
                 self._skeletons.setdefault(sk, []).extend(self._index[key])
         for sk, entries in self._skeletons.items():
             self._skeletons[sk] = sorted(entries, key=lambda e: -self._places[e.place].population)
+        self._shared_names: frozenset[str] = frozenset(
+            key for key, entries in self._index.items()
+            if _names_two_towns([self._places[e.place] for e in entries if e.exact])
+        )
         logger.info("gazetteer: %d places, %d spellings", len(self._places), len(self._index))
 
     def _entry_rank(self, key: str, e: _Entry) -> tuple[int, bool, bool, int, int]:
@@ -272,7 +269,9 @@ class Gazetteer:
         # the place whose own name looks more like the spelling comes first.
         own = self._own_names[e.place][1 if _is_arabic(key) else 0]
         likeness = int(fuzz.ratio(key, own) // 10)
-        return (e.tier, not e.exact, place.kind == "arrondissement", -likeness, -place.population)
+        # A province only when no commune has the name ("Safi" is the town).
+        return (e.tier, place.kind == "province", not e.exact, place.kind == "arrondissement",
+                -likeness, -place.population)
 
     def _add_name(
         self, idx: int, raw: str, conf: float, *, alias: bool, min_tier: int = ANYWHERE
@@ -300,8 +299,10 @@ class Gazetteer:
             return None
         if len(words) == 1:
             w = words[0]
-            if w in NAME_PARTS or len(w) < 2 or w.isdigit():
+            if len(w) < 2 or w.isdigit():
                 return None
+            if w in NAME_PARTS:  # "Sahel", "Médina": the whole answer only
+                return ANSWER_ONLY if not alias else None
             if _is_word_in(w, LOCATIVE_NOUNS):
                 return ANSWER_ONLY
             if (
@@ -313,7 +314,9 @@ class Gazetteer:
             return ANYWHERE
         distinctive = [w for w in words if not _is_word_in(w, COMMON_WORDS) and w not in NAME_PARTS]
         if not distinctive:
-            return AFTER_LOCATIVE if any(w not in NAME_PARTS for w in words) else None
+            if any(w not in NAME_PARTS for w in words):
+                return AFTER_LOCATIVE
+            return ANSWER_ONLY if not alias else None  # "Al Oued", "Ain Jemaa"
         if sum(len(w) for w in distinctive) < 3:
             return AFTER_LOCATIVE
         return ANYWHERE
@@ -322,7 +325,8 @@ class Gazetteer:
 
     @property
     def places(self) -> tuple[Place, ...]:
-        return self._places
+        """The communes and places of `cities.csv` (not the provinces)."""
+        return self._places[:self._communes]
 
     def by_id(self, place_id: str) -> Place | None:
         idx = self._by_id.get(place_id)
@@ -330,7 +334,7 @@ class Gazetteer:
 
     def nearest(self, lat: float, lon: float) -> Place:
         """The place closest to a shared location (great-circle distance)."""
-        if not self._places:
+        if not self._communes:
             raise LookupError("empty gazetteer")
         la, lo = math.radians(lat), math.radians(lon)
         d = (
@@ -349,39 +353,52 @@ class Gazetteer:
         """
         return self._find(normalize(text).split(), answer=False, ordinary=ordinary_words)
 
+    def read(self, text: str, *, expecting: str | None = None,
+             ordinary_words: frozenset[str] = frozenset()) -> PlaceMatch | None:
+        """The one lookup of her town in what she wrote, wherever she wrote it.
+
+        A message that is only a place name, alone or after the words that open such an
+        answer ("ana f", "je suis à", "ساكنة ف", "من"), is that place (`whole`), even a
+        name that is also an ordinary word ("Safi", "الجديدة"). When the question asks
+        for her town (`expecting="place"`), the rest of her answer is read as one too
+        (misspellings allowed); anywhere else, a town named in a sentence
+        (`find`)."""
+        words = normalize(text).split()
+        rest = _without_answer_opening(words)
+        if rest:
+            named = " ".join(rest)
+            entries = self._index.get(named)
+            if entries:
+                return replace(self._match(entries[0], named, prefixed=True), whole=True)
+        if expecting == "place" and rest:
+            province = self.province(text)
+            if province is not None and not province.guessed:
+                return province  # her whole answer names a province: no guess needed
+            match = self._find(rest, answer=True)
+            if match is not None and match.matched == " ".join(rest):
+                match = replace(match, whole=True)
+            return match or self.province(text)
+        return self._find(words, answer=False, ordinary=ordinary_words)
+
+    def province(self, text: str) -> PlaceMatch | None:
+        """Her province, named as a whole answer ("Al Haouz", "province de Safi",
+        "إقليم الحوز", "l7aouz"): where her town cannot be found."""
+        return self._provinces.named(_without_answer_opening(normalize(text).split()))
+
     def is_name(self, word: str) -> bool:
         """True if `normalize()`d `word` spells an indexed place name by itself."""
         return word in self._index
-
-    def lookup(self, name: str) -> Place | None:
-        """The town meant by a message that answers "which town?" ("casa",
-        "f tiznit", "je suis à Safi", "آسفي"), or None."""
-        match = self.lookup_match(name)
-        return match.place if match else None
-
-    def lookup_match(self, name: str) -> PlaceMatch | None:
-        words = normalize(name).split()
-        # Drop leading filler: "ana f", "je suis à", "ana sakna f", "انا ساكنة في".
-        while len(words) > 1 and (
-            words[0] in LOCATIVE_PREFIXES or words[0] in _TOWN_ANSWER_OPENERS
-        ):
-            words = words[1:]
-        if not words:
-            return None
-        whole = " ".join(words)
-        entries = self._index.get(whole)
-        if entries:
-            return self._match(entries[0], whole, prefixed=True)
-        return self._find(words, answer=True)
 
     # -- matching --------------------------------------------------------------------
 
     def _match(
         self, entry: _Entry, matched: str, *, prefixed: bool, factor: float = 1.0
     ) -> PlaceMatch:
-        conf = min(1.0, entry.confidence * factor + (_PREFIX_BONUS if prefixed else 0.0))
+        raw = entry.confidence * factor
+        conf = min(1.0, raw + (_PREFIX_BONUS if prefixed else 0.0))
         return PlaceMatch(
-            place=self._places[entry.place], confidence=round(conf, 3), matched=matched
+            place=self._places[entry.place], confidence=round(conf, 3), matched=matched,
+            guessed=raw < GUESSED_BELOW or matched in self._shared_names,
         )
 
     def _find(
@@ -400,6 +417,7 @@ class Gazetteer:
                     min(1.0, best.confidence + (_PREFIX_BONUS if best.prefixed else 0.0)), 3
                 ),
                 matched=best.matched,
+                guessed=best.confidence < GUESSED_BELOW or best.matched in self._shared_names,
             )
         return self._fuzzy(words, answer=answer, ordinary=ordinary)
 
@@ -436,32 +454,10 @@ class Gazetteer:
     def _fuzzy(
         self, words: list[str], *, answer: bool, ordinary: frozenset[str] = frozenset()
     ) -> PlaceMatch | None:
-        def known(word: str) -> bool:
-            return word in COMMON_WORDS or word in ordinary
-
-        queries: list[tuple[str, bool]] = []
-        n = len(words)
-        for i in range(n):
-            prefixed = answer or _after_locative(words, i)
-            if prefixed:
-                for length in (3, 2, 1):
-                    if i + length <= n and not all(known(w) for w in words[i : i + length]):
-                        for key, _ in _spellings_at(words, i, length, True):
-                            queries.append((key, True))
-            else:
-                w = words[i]
-                if known(w):
-                    continue
-                if _is_arabic(w):
-                    # a glued locative prefix: "فوارزازات" -> "وارزازات"
-                    for key, pre in _spellings_at(words, i, 1, False):
-                        if pre and key != w and not known(key):
-                            queries.append((key, True))
-                if len(w) >= 7:
-                    queries.append((w, False))
+        queries = _fuzzy_queries(words, answer=answer, ordinary=ordinary)
         best: tuple[float, PlaceMatch] | None = None
         seen: set[str] = set()
-        for query, prefixed in queries[:24]:
+        for query, prefixed in queries:
             if query in seen or query in COMMON_WORDS or len(query) < 4:
                 continue
             seen.add(query)
@@ -478,7 +474,10 @@ class Gazetteer:
                 # A short query must not match a much longer name by containment.
                 if abs(len(key) - len(query)) > max(2, len(query) // 3):
                     continue
-                rank = score / 100.0 + self._places[entry.place].population / 1e9
+                # More of her words alike is a better guess ("qal3at sraghna" is
+                # Kelâat Sraghna, not Serghina for its second word alone).
+                rank = (score / 100.0 + 0.05 * query.count(" ")
+                        + self._places[entry.place].population / 1e9)
                 m = self._match(entry, query, prefixed=prefixed, factor=_CONF_FUZZY * score / 100.0)
                 if best is None or rank > best[0]:
                     best = (rank, m)
@@ -501,6 +500,94 @@ class Gazetteer:
 
 # Words that may open an answer to "which town?" besides locative words.
 _TOWN_ANSWER_OPENERS: Final[frozenset[str]] = word_set("town_answer_openers.txt")
+
+
+def _without_answer_opening(words: list[str]) -> list[str]:
+    """Her words without what opens an answer to "which town?": "ana f", "je suis à",
+    "ana sakna f", "انا ساكنة في" (a single word is kept, whatever it is)."""
+    while len(words) > 1 and (words[0] in LOCATIVE_PREFIXES or words[0] in _TOWN_ANSWER_OPENERS):
+        words = words[1:]
+    return words
+
+
+def _read_cities(path: Path, provinces: dict[str, tuple[Place, tuple[str, ...]]]
+                 ) -> tuple[list[Place], list[tuple[str, ...]]]:
+    """The communes of `path` and their alternate spellings, each knowing its
+    province's name."""
+    places: list[Place] = []
+    alt_names: list[tuple[str, ...]] = []
+    with path.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            province = provinces.get(row.get("province_id", ""), (None, ()))[0]
+            try:
+                place = Place(
+                    id=row["id"], name_fr=row["name_fr"], name_ar=row["name_ar"],
+                    province_id=row["province_id"], region_id=row["region_id"],
+                    lat=float(row["lat"]), lon=float(row["lon"]),
+                    population=int(row["population"] or 0), kind=row["kind"],
+                    province_fr=province.name_fr if province else "",
+                    province_ar=province.name_ar if province else "",
+                )
+            except (KeyError, ValueError) as exc:
+                raise ValueError(f"{path}: row {row.get('id')!r}: {exc}") from exc
+            places.append(place)
+            alt_names.append(tuple(a for a in (row.get("alt_names") or "").split("|") if a))
+    return places, alt_names
+
+
+def _read_aliases(path: Path | None) -> list[tuple[str, str, int]]:
+    """(alias, city id, number of sources that list it) of the Darija aliases file."""
+    if path is None or not path.exists():
+        return []
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [(row["alias"], row["city_id"], int(row["n_files_seen"] or 1))
+                for row in csv.DictReader(fh)]
+
+
+def _names_two_towns(places: list[Place]) -> bool:
+    """True if a spelling is the name of communes in two provinces, neither much
+    smaller than the other ("Oulad Aissa", "Sidi Ghanem"): she is asked which. A
+    city beside a namesake under a fifth its size is the city."""
+    if len({p.province_fr for p in places}) < 2:
+        return False
+    sizes = sorted((p.population for p in places), reverse=True)
+    return sizes[1] >= _HOMONYM_SIZE_SHARE * sizes[0]
+
+
+def _fuzzy_queries(words: list[str], *, answer: bool,
+                   ordinary: frozenset[str]) -> list[tuple[str, bool]]:
+    """The spellings in her words worth comparing by likeness, each with whether it
+    follows a locative word (or answers the town question)."""
+
+    def known(word: str) -> bool:
+        return word in COMMON_WORDS or word in ordinary
+
+    queries: list[tuple[str, bool]] = []
+    n = len(words)
+    for i in range(n):
+        prefixed = answer or _after_locative(words, i)
+        if prefixed:
+            for length in (3, 2, 1):
+                if i + length <= n and not all(known(w) for w in words[i : i + length]):
+                    for key, _ in _spellings_at(words, i, length, True):
+                        queries.append((key, True))
+        else:
+            w = words[i]
+            if known(w):
+                continue
+            if _is_arabic(w):
+                # a glued locative prefix: "فوارزازات" -> "وارزازات"
+                for key, pre in _spellings_at(words, i, 1, False):
+                    if pre and key != w and not known(key):
+                        queries.append((key, True))
+            if len(w) >= 7:
+                queries.append((w, False))
+    # Arabizi digits read as the letters names are written with ("qal3at" is
+    # "qalaat", as in Kelâat): each such query is also tried that way.
+    queries = [q for query in queries[:24]
+               for q in ((query, (query[0].translate(ARABIZI_AS_LETTERS), query[1]))
+                         if any(c.isdigit() for c in query[0]) else (query,))]
+    return queries
 
 
 def _is_word_in(word: str, vocabulary: frozenset[str]) -> bool:
@@ -601,7 +688,8 @@ def _variants(form: str) -> set[str]:
 @functools.lru_cache(maxsize=4)
 def _load(geo_dir: str) -> Gazetteer:
     path = Path(geo_dir)
-    return Gazetteer.from_csv(path / "cities.csv", path / "darija_aliases.csv")
+    return Gazetteer.from_csv(path / "cities.csv", path / "darija_aliases.csv",
+                              path / "provinces.csv")
 
 
 def load_gazetteer(geo_dir: Path | None = None) -> Gazetteer:

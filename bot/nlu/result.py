@@ -24,7 +24,9 @@ class Place:
     lat: float
     lon: float
     population: int
-    kind: str  # commune_urban | commune_rural | arrondissement | locality
+    kind: str  # commune_urban | commune_rural | arrondissement | locality | province
+    province_fr: str = ""  # her province's name, to read a guessed town back to her
+    province_ar: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,8 @@ class PlaceMatch:
     place: Place
     confidence: float  # 0..1; aliases and fuzzy matches score lower than exact names
     matched: str  # the normalised words of the message that matched
+    whole: bool = False  # the message is only this place ("Safi", "ana f safi", "من آسفي")
+    guessed: bool = False  # matched by likeness or a rare alias: to be read back to her
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,17 +44,27 @@ def _longest_town_names() -> dict[str, str]:
             "ar": max((r["name_ar"] for r in big), key=len)}
 
 
+def _longest_province_names() -> dict[str, str]:
+    with open(PROJECT_ROOT / "data" / "geo" / "provinces.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return {"fr": max((r["name_fr"] for r in rows), key=len),
+            "ar": max((r["name_ar"] for r in rows), key=len)}
+
+
 def _bot_messages() -> list[tuple[str, Variety, str]]:
     """Every message of the default flow as it would be sent by SMS, with the longest
-    values its placeholders can take (all six needs, a long town name, a reference)."""
+    values its placeholders can take (all six needs, a long town and province name, a
+    reference)."""
     flow = FlowRegistry.from_directory(PROJECT_ROOT / "config" / "flows").get("intake")
     towns = _longest_town_names()
+    provinces = _longest_province_names()
     messages: list[tuple[str, Variety, str]] = []
     for variety in VARIETIES:
         separator = "، " if variety in ("ary", "ar") else ", "
         values = {
             "reference": "AM-K7XR3P",
             "city": towns["ar"] if variety in ("ary", "ar") else towns["fr"],
+            "province": provinces["ar"] if variety in ("ary", "ar") else provinces["fr"],
             "needs": separator.join(flow.text(f"label_{n}", variety) for n in NEEDS),
         }
 

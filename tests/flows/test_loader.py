@@ -122,7 +122,7 @@ def test_unknown_placeholder() -> None:
     source = MINIMAL.replace('fr: "bonjour"', 'fr: "bonjour {name}"')
     assert problems_of(source) == [
         "flow 'mini' texts.hello.fr: unknown placeholder {name} "
-        "(allowed: city, needs, reference)"]
+        "(allowed: city, needs, province, reference)"]
 
 
 def test_bad_yaml_gives_the_line() -> None:

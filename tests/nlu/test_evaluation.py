@@ -54,3 +54,4 @@ def test_the_figures_agree_with_each_other() -> None:
         label: sum(label in e.violence for e in sample) for label in VIOLENCE_TYPES}
     assert (evaluation.town_accuracy, evaluation.town_count, evaluation.town_misses) == (
         0.0, 0, [])
+    assert (evaluation.one_word_town_accuracy, evaluation.one_word_town_count) == (0.0, 0)

@@ -33,7 +33,7 @@ from bot.nlu.normalize import normalize
 
 WORD_GROUP_FILES = {"town_name_part_spellings.txt"}
 WORDS_BY_KEY_FILES = {"other_language_function_words.yml"}
-PATTERN_FILES = {"concepts.yml", "danger.yml", "violence.yml"}
+PATTERN_FILES = {"concepts.yml", "danger.yml", "quick_exit_phrases.yml", "violence.yml"}
 ALL_FILES = [p.name for p in lexicon_files()]
 WORD_LIST_FILES = [
     name for name in ALL_FILES if name.endswith(".txt") and name not in WORD_GROUP_FILES

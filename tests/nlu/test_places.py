@@ -137,6 +137,12 @@ def test_common_word_names_need_a_locative_word(gazetteer: Gazetteer, text: str,
     assert match is not None and match.place.name_fr == city
 
 
+def _answer(gazetteer: Gazetteer, text: str) -> Place | None:
+    """Her answer to "which town?", read as the conversation reads it."""
+    match = gazetteer.read(text, expecting="place")
+    return match.place if match else None
+
+
 @pytest.mark.parametrize(
     ("answer", "city"),
     [
@@ -156,20 +162,20 @@ def test_common_word_names_need_a_locative_word(gazetteer: Gazetteer, text: str,
     ],
 )
 def test_lookup_answer_to_which_town(gazetteer: Gazetteer, answer: str, city: str) -> None:
-    place = gazetteer.lookup(answer)
+    place = _answer(gazetteer, answer)
     assert place is not None
     assert place.name_fr == city
 
 
 @pytest.mark.parametrize("answer", ["", "   ", "sidi", "ma3rftch", "je ne sais pas", "walo", "??"])
 def test_lookup_nothing(gazetteer: Gazetteer, answer: str) -> None:
-    assert gazetteer.lookup(answer) is None
+    assert _answer(gazetteer, answer) is None
 
 
 def test_ambiguous_name_goes_to_most_populous(gazetteer: Gazetteer) -> None:
     same = [p for p in gazetteer.places if p.name_fr == "Ajdir"]
     assert len(same) == 2
-    place = gazetteer.lookup("Ajdir")
+    place = _answer(gazetteer, "Ajdir")
     assert place is not None
     assert place.population == max(p.population for p in same)
 
@@ -203,3 +209,23 @@ def test_skeleton() -> None:
     assert skeleton("marrakech") == skeleton("mrrakch")
     assert skeleton("kenitra") == skeleton("9nitra") == skeleton("qnitra")
     assert skeleton("oujda") == skeleton("wjda")
+
+
+def test_a_name_two_communes_share_is_read_back_with_its_province(
+        gazetteer: Gazetteer) -> None:
+    """Communes of the same name in two provinces, neither much smaller: the bigger
+    is offered and read back to her (with its province); a name that is only one
+    commune's, or a city beside a far smaller namesake, is not."""
+    shared = {}
+    for place in gazetteer.places:
+        shared.setdefault(place.name_fr, set()).add(place.province_fr)
+    twins = [name for name, provinces in shared.items() if len(provinces) > 1]
+    assert len(twins) >= 10
+    read_back = [name for name in twins if gazetteer.read(name, expecting="place").guessed]
+    assert len(read_back) >= len(twins) // 2, read_back
+    for text in ("Oulad Aissa", "ana f sidi ghanem", "سيدي بوبكر"):
+        match = gazetteer.read(text, expecting="place")
+        assert match is not None and match.guessed, text
+    for text in ("Casablanca", "Tiznit", "الجديدة", "ana f marrakech"):
+        match = gazetteer.read(text, expecting="place")
+        assert match is not None and not match.guessed, text

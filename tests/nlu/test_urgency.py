@@ -90,3 +90,42 @@ def test_lexicon_arabic_is_in_normalized_form(module: object) -> None:
     patterns = re.findall(r'r"([^"]*)"|_ar\("([^"]*)"\)', source)
     dead = [p for pair in patterns for p in pair if re.search("[ةىأإآؤئءـ]", p)]
     assert dead == []
+
+
+# Issue 19 point 4: urgent means danger now, in every variety.
+HABITUAL_OR_PAST = [
+    "il me frappe quand il a bu", "depuis des années il me bat",
+    "il m'a giflée la semaine dernière devant sa mère",
+    "kaydrbni mli kayt9ele9", "hadi snin w howa kaydrbni", "kan kaydrbni 9bel ma ntl9o",
+    "كيضربني كل مرة كيرجع سكران", "ضربني السيمانة اللي فاتت",
+    "يضربني عندما يغضب", "ضربني الشهر الماضي أمام أهله",
+]
+DANGER_NOW = [
+    "il me frappe maintenant", "il a un couteau", "je n'arrive pas à respirer",
+    "kaydrbni daba", "bgha y9tlni", "ana m7bousa f dar", "bghit nmot",
+    "كيضربني دابا", "بغا يقتلني", "يضربني الآن", "أريد أن أموت",
+    "il m'a violée cette nuit", "ghtasbni lbare7", "اغتصبني البارحة", "اغتصبني أمس",
+    "il m'a violée il y a deux jours",
+]
+ANSWERS = ["le matin", "في الصباح", "فالصباح", "f sba7", "à 20h40", "par message",
+           "appel ok", "بالهاتف", "l3chiya", "après 18h"]
+
+
+@pytest.mark.parametrize("text", HABITUAL_OR_PAST)
+def test_violence_described_as_habitual_or_past_is_not_danger_now(nlu: LocalNlu,
+                                                                   text: str) -> None:
+    result = nlu.parse_sync(text)
+    assert not result.urgent and result.intent != "emergency", text
+    assert result.violence, text  # still recorded as violence
+
+
+@pytest.mark.parametrize("text", DANGER_NOW)
+def test_danger_now_and_recent_sexual_assault_are_urgent(nlu: LocalNlu, text: str) -> None:
+    assert nlu.parse_sync(text).urgent, text
+    assert nlu.parse_sync(text, expecting="text").urgent, text
+
+
+@pytest.mark.parametrize("text", ANSWERS)
+def test_an_answer_to_a_question_is_never_urgent(nlu: LocalNlu, text: str) -> None:
+    for expecting in ("choice", "text"):
+        assert not nlu.parse_sync(text, expecting=expecting).urgent, (text, expecting)

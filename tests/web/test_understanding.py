@@ -130,7 +130,9 @@ async def test_danger_at_any_step(variety: str, step: int, client: httpx.AsyncCl
     assert case is not None and case.urgent
 
 
-QUICK_EXIT = {"fr": "stop", "ary_latn": "safi", "ary": "بركة", "ar": "توقف"}
+# ("safi" is also a town: at the town question it is read back as Safi, see
+# tests/web/test_town_read_back.py; anywhere else it wipes the conversation.)
+QUICK_EXIT = {"fr": "stop", "ary_latn": "baraka", "ary": "بركة", "ar": "توقف"}
 NLU_EXIT = {"fr": "quelqu'un arrive effacez", "ary_latn": "chi 7ed ja mse7 kolchi",
             "ary": "شي حد جا مسح كلشي", "ar": "شخص قادم امسحوا كل شيء"}
 
