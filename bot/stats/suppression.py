@@ -16,8 +16,12 @@ Three rules, applied to every figure that leaves Amane (API, map, pages, CSV):
    hierarchies and two-way tables are solved jointly). Entries whose status was settled
    by another published table are *fixed*: they are never chosen as complements here,
    so two views never disagree. Then the table is audited as a whole: sums across
-   lines can pin a small cell that every line protects (`_first_pinned`, by linear
-   programming); one more complement is hidden in its lines until none is pinned.
+   lines, read with what the marks say ("<5": 0 to 4, "x": 5 or more), can pin a
+   small cell that every line protects (`_pinned`, by linear programming); one more
+   complement is hidden in its lines (or, if they are all hidden, in the lines of the
+   hidden figures tied to it) until none is pinned. Fixed figures are never hidden
+   for it, so a cell pinned only by them (two cells of 4 under a published margin of
+   8) stays pinned: the table that owns the margin would have to hide it.
 3. **Rounding.** Every figure shown is rounded to the nearest multiple of `ROUNDING_BASE`
    (5), each from its own exact count, so the same count always reads the same
    whichever view or filter produced it. Comparing two filters (a period with and
