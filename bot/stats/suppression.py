@@ -16,8 +16,12 @@ Three rules, applied to every figure that leaves Amane (API, map, pages, CSV):
    hierarchies and two-way tables are solved jointly). Entries whose status was settled
    by another published table are *fixed*: they are never chosen as complements here,
    so two views never disagree. Then the table is audited as a whole: sums across
-   lines can pin a small cell that every line protects (`_first_pinned`, by linear
-   programming); one more complement is hidden in its lines until none is pinned.
+   lines, read with what the marks say ("<5": 0 to 4, "x": 5 or more), can pin a
+   small cell that every line protects (`_pinned`, by linear programming); one more
+   complement is hidden in its lines (or, if they are all hidden, in the lines of the
+   hidden figures tied to it) until none is pinned. Fixed figures are never hidden
+   for it, so a cell pinned only by them (two cells of 4 under a published margin of
+   8) stays pinned: the table that owns the margin would have to hide it.
 3. **Rounding.** Every figure shown is rounded to the nearest multiple of `ROUNDING_BASE`
    (5), each from its own exact count, so the same count always reads the same
    whichever view or filter produced it. Comparing two filters (a period with and
@@ -27,7 +31,7 @@ Three rules, applied to every figure that leaves Amane (API, map, pages, CSV):
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal, TypeVar
 
@@ -121,27 +125,55 @@ def hidden_entries(values: Mapping[K, int], lines: Iterable[Sequence[K]], *,
                     continue
                 hidden.add(smallest(candidates))
                 changed = True
-        # Every line holds the rule; sums across lines may still give a small cell away.
-        pinned = _first_pinned(values, all_lines, hidden)
-        if pinned is None:
+        # Every line holds the rule; sums across lines, with what the marks say ("<5":
+        # 0 to 4, "x": 5 or more), may still give a small cell away.
+        complement = None
+        for pinned in _pinned(values, all_lines, hidden):
+            complement = _complement_for(pinned, all_lines, hidden, fixed, smallest)
+            if complement is not None:
+                break
+        if complement is None:
+            # None pinned, or nothing left to hide around those that are: every figure
+            # tied to them is hidden or fixed by the table that owns it.
             return hidden
-        candidates = [k for line in all_lines if pinned in line
-                      for k in line if k not in hidden and k not in fixed]
-        if not candidates:
-            return hidden  # nothing left to hide around it: the owning table's lines
-        hidden.add(smallest(candidates))
+        hidden.add(complement)
 
 
-def _first_pinned(values: Mapping[K, int], lines: Sequence[tuple[K, ...]],
-                  hidden: set[K]) -> K | None:
-    """The first small hidden entry (1 to 4) that an attacker knowing every published
-    figure exactly (stronger than reality: they are rounded) could pin to its value, by
-    linear programming over all the lines at once; None if there is none. A line that
-    does not add up (multi-valued needs and violence types: a case counts in each of
-    its needs) gives the attacker no equation and is left out."""
+def _complement_for(pinned: K, lines: Sequence[tuple[K, ...]], hidden: set[K],
+                    fixed: Mapping[K, bool], smallest: Callable[[list[K]], K]) -> K | None:
+    """The figure to hide next for a pinned entry: the smallest one that may be hidden
+    in its own lines; if they are all hidden already (what pins it comes from further
+    away: a column's cells all hidden, but the column totals published), in the lines
+    of the hidden entries it is tied to, and so on outwards. None if there is none."""
+    reached = {pinned}
+    frontier = {pinned}
+    seen_lines: set[int] = set()
+    while frontier:
+        step = [i for i, line in enumerate(lines)
+                if i not in seen_lines and any(k in frontier for k in line)]
+        seen_lines.update(step)
+        candidates = [k for i in step for k in lines[i]
+                      if k not in hidden and k not in fixed]
+        if candidates:
+            return smallest(list(dict.fromkeys(candidates)))
+        frontier = {k for i in step for k in lines[i] if k in hidden} - reached
+        reached |= frontier
+    return None
+
+
+def _pinned(values: Mapping[K, int], lines: Sequence[tuple[K, ...]],
+            hidden: set[K]) -> Iterator[K]:
+    """The small hidden entries (1 to 4) that an attacker could pin to their value, one
+    after another: by linear programming over all the lines at once, knowing every
+    published figure exactly (stronger than reality: they are rounded) and what each
+    mark says, "<5" (0 to 4) and "x" (5 or more). The marks matter: four cells marked
+    "<5" whose column is known to hold 16 all hold 4. The attacker's possibilities
+    only grow when the figures are rounded, so nothing pinned here is pinned as
+    published. A line that does not add up (multi-valued needs and violence types: a
+    case counts in each of its needs) gives the attacker no equation and is left out."""
     exposed = [k for k in values if k in hidden and 0 < values[k] < MIN_CELL]
     if not exposed:
-        return None
+        return
     variables = [k for k in values if k in hidden]
     index = {k: i for i, k in enumerate(variables)}
     rows, rhs = [], []
@@ -160,9 +192,11 @@ def _first_pinned(values: Mapping[K, int], lines: Sequence[tuple[K, ...]],
             rows.append(row)
             rhs.append(-known)
     if not rows:
-        return None
+        return
     a_eq, b_eq = np.array(rows), np.array(rhs)
-    bounds = [(0, None)] * len(variables)
+    # What the marks tell: "<5" is 0 to 4, "x" is 5 or more (see `figure`).
+    bounds = [(0, MIN_CELL - 1) if values[k] < MIN_CELL else (MIN_CELL, None)
+              for k in variables]
     for key in exposed:
         objective = np.zeros(len(variables))
         objective[index[key]] = 1.0
@@ -173,8 +207,7 @@ def _first_pinned(values: Mapping[K, int], lines: Sequence[tuple[K, ...]],
         high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
         if high.status == 3 or (high.status == 0 and -high.fun >= values[key] + 1 - 1e-6):
             continue
-        return key
-    return None
+        yield key
 
 
 def protect(values: Mapping[K, int], lines: Iterable[Sequence[K]], *,
