@@ -390,6 +390,8 @@ def cmd_nlu(settings: Settings, args: argparse.Namespace) -> int:
         print(commands.train(data_dir, model_dir))
     elif args.nlu_command == "evaluate":
         print(commands.evaluate(data_dir, folds=args.folds, show_errors=args.errors), end="")
+        if args.variety_dev is not None:
+            print(commands.evaluate_variety_dev(data_dir, args.variety_dev, show_errors=args.errors), end="")
     elif args.nlu_command == "export-rasa":
         for path in commands.export_rasa(args.directory, data_dir):
             print(path)
@@ -448,6 +450,9 @@ def _add_nlu_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     nlu_sub.add_parser("train", help="train the model from data/intents/ (cached in var/)")
     evaluate = nlu_sub.add_parser("evaluate", help="cross-validated figures on the team's data")
     evaluate.add_argument("--folds", type=int, default=5)
+    evaluate.add_argument("--variety-dev", type=Path, default=None, metavar="DIR",
+                          help="also print variety figures on a public dev set (fr.txt, "
+                          "ary_latn.txt, ary.txt, ar.txt), e.g. tests/data/variety_dev")
     evaluate.add_argument("--errors", type=int, default=0,
                           help="also list this many misread examples")
     export = nlu_sub.add_parser("export-rasa", help="write a Rasa project from data/intents/")

@@ -17,6 +17,8 @@ from typing import Any, Final, TextIO
 import yaml
 
 from bot.nlu.evaluation import DEFAULT_TOWNS_CSV, evaluate_nlu
+from bot.nlu.variety_dev import DEFAULT_VARIETY_DEV_DIR, load_dev_set
+from bot.nlu.variety_dev import evaluate_variety_dev as run_variety_dev
 from bot.nlu.model import DEFAULT_DATA_DIR, DEFAULT_MODEL_DIR, load_or_train, model_path
 from bot.nlu.normalize import normalize
 from bot.nlu.rasa_format import RASA_NLU_VERSION, load_training_data, write_nlu_yaml
@@ -111,6 +113,24 @@ def evaluate(
 ) -> str:
     """The evaluation report (stratified cross-validation, see `evaluation.py`)."""
     return evaluate_nlu(data_dir, folds=folds, towns_csv=towns_csv).text(show_errors)
+
+
+def evaluate_variety_dev(
+    data_dir: Path = DEFAULT_DATA_DIR,
+    dev_dir: Path = DEFAULT_VARIETY_DEV_DIR,
+    *,
+    show_errors: int = 0,
+) -> str:
+    """Variety figures on the public dev set in `dev_dir`, with a model trained on
+    `data_dir` only (in a temporary directory: the dev set never reaches training)."""
+    import tempfile
+
+    from bot.nlu.pipeline import LocalNlu
+
+    with tempfile.TemporaryDirectory() as tmp:
+        nlu = LocalNlu(model=load_or_train(data_dir, Path(tmp)))
+        figures = run_variety_dev(lambda t: nlu.parse_sync(t).language, load_dev_set(dev_dir))
+    return "\n" + figures.text(show_errors)
 
 
 RASA_CONFIG: Final[dict[str, Any]] = {

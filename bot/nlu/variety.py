@@ -52,10 +52,37 @@ FRENCH_THRESHOLD: Final = 0.6
 """Latin script is French only if the classifier gives French at least this."""
 
 _ARABIZI_TOKEN = re.compile(r"^(?=.*[a-z])(?=.*[235789])[a-z0-9]+$")
-# Numbers glued to a French/English unit are not Arabizi: 3h, 2eme, 5min, 3ans.
+# An Arabizi digit stands for a letter inside a word: a letter touches it ("3la",
+# "m3a", "sa7bi", "9bel"). Tokens that mix letters and digits in a French or
+# universal way are not Arabizi evidence:
+# numbers glued to a unit (3h, 2eme, 5min, 3ans), times (20h40, 14h30, 8h, 20:40),
 _NUMBER_WITH_UNIT = re.compile(
-    r"^\d+(?:h|e|er|ere|eme|em|min|mn|ans?|km|kg|dh|mad|j|jours?|mois|x|s|am|pm|th|st|nd|rd)$"
+    r"^\d+(?:h|e|er|ere|eme|em|min|mn|ans?|km|kg|dh|mad|j|jours?|mois|x|s|am|pm|th|st|nd|rd"
+    r"|g|mg|ml|cl|l|m|cm|mm|go|mo|ko|gb|mb|kb|v|w|kw|kwh|d|p|k|%)$"
 )
+_TIME = re.compile(r"^\d{1,2}(?:h|:)\d{0,2}(?:min|mn)?$|^h\d{1,2}$")
+# codes of letters then two or more digits (a15, covid19, rn13, user123), a number
+# with a short tail (4x4, 3g, 5g, 2cv), a dozen common short codes,
+_CODE = re.compile(r"^[a-z]{1,}\d{2,}$|^\d+[a-z]{1,2}\d+$")
+_SHORT_CODES: Final[frozenset[str]] = frozenset(
+    {"co2", "h2o", "mp3", "mp4", "ps2", "ps3", "ps4", "ps5", "tf1", "m6", "f1", "g7", "g8",
+     "b2b", "b2c", "p2p", "4g", "5g", "3g", "2g", "3d", "2d", "a380", "w3c"}
+)
+# and, in the raw text, hashtags, @handles, web addresses, and tokens written in
+# capitals (CO2, A15, PS5, RN13: Arabizi is not written in capitals with digits).
+_RAW_NOT_WORD = re.compile(r"^(?:[#@]|https?://|www\.)|\.(?:com|ma|fr|org|net)\b", re.IGNORECASE)
+_TOKEN_EDGES = re.compile(r"^[^\w#@]+|[^\w]+$")
+
+
+def _arabizi_token(token: str) -> bool:
+    """True if one lower-case token spells a letter with an Arabizi digit."""
+    if not _ARABIZI_TOKEN.match(token):
+        return False
+    if _NUMBER_WITH_UNIT.match(token) or _TIME.match(token) or _CODE.match(token):
+        return False
+    if token in _SHORT_CODES:
+        return False
+    return sum(ch.isdigit() for ch in token) <= 3
 
 
 # Words only Darija uses (none is also a French word): one in a Latin-script
@@ -65,18 +92,38 @@ DARIJA_MARKERS: Final[frozenset[str]] = word_set("darija_markers_latin.txt")
 _ARABIC_DARIJA_MARKERS: Final[frozenset[str]] = word_set("darija_markers_arabic.txt")
 _ARABIC_MSA_MARKERS: Final[frozenset[str]] = word_set("msa_markers.txt")
 _ARABIC_DARIJA_PATTERN = re.compile(r"^(?:ما\w{2,}ش|(?:كي|كن|كت|تي|تن)\w{3,})$")
+# MSA words that the Darija verb prefixes (ك/ت + verb) would take for Darija:
+# nouns (كتاب, كيفيه, تنظيم, تنميه) and MSA verbs (تنتهي, تنتظر, كنت ...).
 _ARABIC_NOT_DARIJA: Final[frozenset[str]] = frozenset(
-    normalize(w) for w in ["كيف", "كنت", "كنا", "كتب", "كتاب", "كتابه", "تين"]
+    normalize(w)
+    for w in [
+        "كيف", "كنت", "كنا", "كتب", "كتاب", "كتابه", "تين", "كنتم", "كنتن", "كيفيه",
+        "كيان", "كيلو", "كيلومتر", "كيمياء", "كيماوي", "كينيا", "كندا", "كنيسه", "كنوز",
+        "كتابات", "كتيبه", "كتله", "كتاب", "كتبت", "كتبوا", "كتاباته", "تيار", "تيارات",
+        "تينك", "تنظيم", "تنظيمات", "تنفيذ", "تنميه", "تنسيق", "تنافس", "تنازل",
+        "تنتهي", "تنتظر", "تنتخب", "تنتشر", "تنتمي", "تنتج", "تنطلق", "تنظر", "تنقل",
+        "تنص", "تنفي", "تنشر", "تنال", "تنجح", "تنمو", "تنبيه", "تنوع", "تنقيب",
+    ]
 )
+# MSA nouns of the shape تنـ + root with a long i (تنظيم, تنفيذ, تنسيق) and MSA
+# imperfects of the form تنتـ (تنتهي, تنتظر): never a Darija progressive verb.
+_ARABIC_MSA_SHAPE = re.compile(r"^(?:تن\w{2}ي\w(?:ات|ه)?|تنت\w{2,})$")
+
+
+def _darija_verb_form(word: str) -> bool:
+    return bool(
+        _ARABIC_DARIJA_PATTERN.match(word)
+        and word not in _ARABIC_NOT_DARIJA
+        and word not in _ARABIC_MSA_MARKERS
+        and not _ARABIC_MSA_SHAPE.match(word)
+    )
 
 
 def arabic_markers(norm: str) -> tuple[int, int]:
     """(Darija, MSA) marker words in `normalize()`d Arabic-script text."""
     darija = msa = 0
     for w in norm.split():
-        if w in _ARABIC_DARIJA_MARKERS or (
-            _ARABIC_DARIJA_PATTERN.match(w) and w not in _ARABIC_NOT_DARIJA
-        ):
+        if w in _ARABIC_DARIJA_MARKERS or _darija_verb_form(w):
             darija += 1
         elif w in _ARABIC_MSA_MARKERS:
             msa += 1
@@ -93,11 +140,20 @@ def darija_markers(norm: str) -> int:
     return sum(1 for w in norm.split() if w in DARIJA_MARKERS or _DARIJA_VERB.match(w))
 
 
-def has_arabizi(norm: str) -> bool:
-    """True if a word of `normalize()`d text spells a letter with an Arabizi digit."""
-    for word in norm.split():
-        if _ARABIZI_TOKEN.match(word) and not _NUMBER_WITH_UNIT.match(word):
-            return True
+def has_arabizi(text: str) -> bool:
+    """True if a word of `text` (raw or `normalize()`d) spells a letter with an
+    Arabizi digit. Hashtags, @handles, web addresses, times (20h40), numbers with
+    a unit (3h, 2eme), codes (CO2, A15, covid19) are not Arabizi."""
+    for raw in text.split():
+        raw = _TOKEN_EDGES.sub("", raw)
+        if not raw or _RAW_NOT_WORD.search(raw):
+            continue
+        letters = [ch for ch in raw if ch.isalpha()]
+        if letters and all(ch.isupper() for ch in letters) and any(ch.isdigit() for ch in raw):
+            continue  # CO2, A15, PS5, 20H40: capitals with digits
+        for word in normalize(raw).split():
+            if _arabizi_token(word):
+                return True
     return False
 
 
@@ -192,7 +248,7 @@ class VarietyClassifier:
                 return "ary", round(p_ary, 3)
             return "ar", round(1.0 - p_ary, 3)
         p_fr = self.latin.probability(row, "fr")
-        if has_arabizi(norm):
+        if has_arabizi(text):
             return "ary_latn", round(max(1.0 - p_fr, 0.9), 3)
         markers = darija_markers(norm)
         if markers >= 2 or (markers == 1 and p_fr < 0.9):
